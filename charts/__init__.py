@@ -1,0 +1,1 @@
+"""cdk8s constructs: one concept per module. They read the typed model only (gitops.model)."""

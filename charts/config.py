@@ -1,0 +1,32 @@
+"""ConfigMap holding a component's plain (non-secret) settings."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+from .base import emit
+from .context import ComponentContext
+
+
+def settings_data(ctx: ComponentContext) -> dict[str, str]:
+    return dict(sorted(ctx.resolved.env_values))
+
+
+def settings_checksum(ctx: ComponentContext) -> str:
+    """Hash of the settings, put on the pod template so a config change rolls the pods."""
+    return hashlib.sha256(json.dumps(settings_data(ctx), sort_keys=True).encode()).hexdigest()
+
+
+class Settings:
+    """Plain settings as a ConfigMap, consumed with envFrom. Emitted only when there is something to set."""
+
+    def __init__(self, chart, ctx: ComponentContext):
+        data = settings_data(ctx)
+        if not data:
+            return
+        emit(chart, {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": ctx.metadata(ctx.config_map_name),
+            "data": data,
+        })

@@ -1,0 +1,75 @@
+"""NetworkPolicy per component: ingress only from declared callers, egress only to declared dependencies.
+
+The namespace's default-deny policy (platform.py) closes everything else.
+"""
+from __future__ import annotations
+
+from gitops.model import Component
+
+from .base import emit
+from .context import ComponentContext
+from .labels import selector_labels
+
+INGRESS_CONTROLLER_NAMESPACE = "ingress-nginx"
+MONITORING_NAMESPACE = "monitoring"
+
+DNS_EGRESS = {
+    "to": [{
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+        "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+    }],
+    "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+}
+
+
+def _namespace_peer(namespace: str) -> dict:
+    return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}
+
+
+def _ingress_rules(ctx: ComponentContext) -> list[dict]:
+    c = ctx.component
+    if not (c.is_serving and c.port):
+        return []
+    port = [{"port": c.port, "protocol": "TCP"}]
+    rules = []
+    callers = ctx.platform.callers_of(c.name, ctx.env)
+    if callers:
+        rules.append({"from": [{"podSelector": {"matchLabels": selector_labels(caller, ctx.env)}} for caller in callers],
+                      "ports": port})
+    if c.public_subdomain:
+        rules.append({"from": [_namespace_peer(INGRESS_CONTROLLER_NAMESPACE)], "ports": port})
+    if c.metrics:
+        rules.append({"from": [_namespace_peer(MONITORING_NAMESPACE)], "ports": port})
+    return rules
+
+
+def _egress_rules(ctx: ComponentContext) -> list[dict]:
+    rules = [DNS_EGRESS]
+    enabled = {x.name for x in ctx.platform.enabled_components(ctx.env)}
+    for dep in sorted(ctx.component.dependencies, key=lambda d: d.name):
+        target: Component = ctx.platform.component(dep.name)
+        ports = [{"port": dep.port, "protocol": dep.protocol}]
+        if target.kind == "backing":
+            endpoint = ctx.env.backing_endpoint(dep.name)
+            if endpoint is None:
+                continue
+            rules.append({"to": [{"ipBlock": {"cidr": endpoint.cidr}}],
+                          "ports": [{"port": endpoint.port, "protocol": dep.protocol}]})
+        elif dep.name in enabled:
+            rules.append({"to": [{"podSelector": {"matchLabels": selector_labels(target, ctx.env)}}], "ports": ports})
+    return rules
+
+
+class NetworkAccess:
+    def __init__(self, chart, ctx: ComponentContext):
+        ingress = _ingress_rules(ctx)
+        spec = {
+            "podSelector": {"matchLabels": ctx.selector},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": ingress,
+            "egress": _egress_rules(ctx),
+        }
+        if not ingress:
+            del spec["ingress"]
+        emit(chart, {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                     "metadata": ctx.metadata(), "spec": spec})

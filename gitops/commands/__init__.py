@@ -1,0 +1,1 @@
+"""CLI commands, one module per topic; each module exports COMMANDS (a list of click commands)."""

@@ -1,0 +1,411 @@
+"""inventory/*.yaml + environments/*.yaml -> typed model.
+
+Every problem found is collected (not just the first), each naming file, line,
+field path, and expected vs found. Nothing is written by this module.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+from .errors import InputError, Problem
+from .model import (
+    Alerting, Autoscaling, BackingEndpoint, Component, ComponentSettings, CustomMetric,
+    Dependency, Environment, EnvVar, Health, Image, LimitRangeSpec, Metrics, NodeCapacity,
+    Platform, Quota, Resources, SecretRef, SecretStore, Volume,
+)
+from .yamlsource import SourceDoc, load_yaml
+
+INVENTORY_DIR = "inventory"
+ENVIRONMENTS_DIR = "environments"
+
+
+def _schema(name: str) -> dict:
+    return json.loads(resources.files("gitops.schemas").joinpath(name).read_text())
+
+
+@lru_cache(maxsize=None)
+def validators() -> tuple[Draft202012Validator, Draft202012Validator]:
+    component, environment = _schema("component.schema.json"), _schema("environment.schema.json")
+    registry = Registry().with_resources([
+        ("component.schema.json", Resource.from_contents(component)),
+        ("https://meetinity.dev/schemas/component.schema.json", Resource.from_contents(component)),
+    ])
+    return (Draft202012Validator(component, registry=registry),
+            Draft202012Validator(environment, registry=registry))
+
+
+def _describe(value) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _schema_problems(doc: SourceDoc, validator: Draft202012Validator) -> list[Problem]:
+    problems = []
+    for err in sorted(validator.iter_errors(doc.data), key=lambda e: (list(map(str, e.absolute_path)), e.message)):
+        # Report the most specific cause of oneOf/anyOf failures.
+        leaf = err
+        while leaf.context:
+            leaf = min(leaf.context, key=lambda e: (-len(e.absolute_path), e.message))
+        path = tuple(err.absolute_path)
+        expected = _expected(err)
+        found = _describe(err.instance)
+        if err.validator == "additionalProperties":
+            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+            msg = f"unknown field(s) {', '.join(extra)}; expected one of: {', '.join(sorted(err.schema.get('properties', {})))}"
+        elif err.validator == "required":
+            msg = f"missing required field: {err.message.split(' is a required')[0]}"
+        else:
+            msg = f"expected {expected}, found {found}"
+        problems.append(Problem(doc.file, "/".join(map(str, path)) or "(document)", msg, doc.line_of(path)))
+    return problems
+
+
+def _expected(err) -> str:
+    v, s = err.validator, err.validator_value
+    if v == "type":
+        return f"type {s}"
+    if v == "enum":
+        return "one of " + ", ".join(map(str, s))
+    if v == "const":
+        return f"{s!r}"
+    if v == "pattern":
+        return f"a string matching {s}"
+    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        return f"{v} {s}"
+    if v in ("minLength", "maxLength", "minItems", "maxItems"):
+        return f"{v} {s}"
+    if v == "not":
+        return f"not {_describe(s)}"
+    if v == "uniqueItems":
+        return "unique items"
+    if v == "oneOf":
+        return "one of the allowed forms (true, or an object with key/property)"
+    return f"{v} {_describe(s)}"
+
+
+def _resources(d: dict | None) -> Resources | None:
+    if not d:
+        return None
+    return Resources(d["requests"]["cpu"], d["requests"]["memory"], d["limits"]["cpu"], d["limits"]["memory"])
+
+
+def _custom(items) -> tuple[CustomMetric, ...]:
+    return tuple(CustomMetric(m["name"], m["series"], m["targetAverageValue"]) for m in items or ())
+
+
+def _autoscaling(d: dict | None, base: Autoscaling | None = None) -> Autoscaling | None:
+    if d is None:
+        return base
+    def pick(key, attr, default=None):
+        if key in d:
+            return d[key]
+        return getattr(base, attr) if base else default
+    return Autoscaling(
+        min_replicas=pick("min", "min_replicas", 1),
+        max_replicas=pick("max", "max_replicas", 1),
+        cpu_utilization=pick("cpu", "cpu_utilization", 70),
+        memory_utilization=pick("memory", "memory_utilization", 80),
+        custom_metrics=_custom(d["customMetrics"]) if "customMetrics" in d else (base.custom_metrics if base else ()),
+        scale_down_stabilization_seconds=pick("scaleDownStabilizationSeconds", "scale_down_stabilization_seconds", 300),
+        scale_up_percent=pick("scaleUpPercent", "scale_up_percent", 100),
+    )
+
+
+def _secret(name: str, component: str, spec) -> SecretRef | None:
+    if spec is None or spec is False:
+        return None
+    if spec is True:
+        return SecretRef(key=f"services/{component}", property=name)
+    return SecretRef(key=spec["key"], property=spec.get("property", name))
+
+
+def _component(d: dict, file: str) -> Component:
+    name = d["name"]
+    source = d.get("source") or {}
+    alerting = d.get("alerting") or {}
+    health = d.get("health")
+    metrics = d.get("metrics")
+    return Component(
+        name=name,
+        kind=d["kind"],
+        description=d["description"],
+        owner=d["owner"],
+        reviewers=tuple(d.get("reviewers", ())),
+        tier=d.get("tier", "backing" if d["kind"] == "backing" else "core"),
+        status=d.get("status", "active"),
+        language=d.get("language", ""),
+        runtime=d.get("runtime", ""),
+        source_path=source.get("path"),
+        dockerfile=source.get("dockerfile"),
+        image_repository=d.get("image"),
+        build_command=d.get("build"),
+        start_command=d.get("start"),
+        port=d.get("port"),
+        health=Health(health["liveness"], health["readiness"]) if health else None,
+        metrics=Metrics(path=metrics.get("path", "/metrics")) if metrics is not None else None,
+        env=tuple(
+            EnvVar(name=e["name"], value=e.get("value"), secret=_secret(e["name"], name, e.get("secret")),
+                   required=e.get("required", False), description=e.get("description", ""))
+            for e in d.get("env", ())
+        ),
+        dependencies=tuple(
+            Dependency(x["name"], x["port"], x.get("optional", False), x.get("protocol", "TCP"))
+            for x in d.get("dependencies", ())
+        ),
+        volumes=tuple(
+            Volume(v["name"], v["mountPath"], v.get("kind", "emptyDir"), v.get("size", "1Gi"))
+            for v in d.get("volumes", ())
+        ),
+        public_subdomain=(d.get("public") or {}).get("subdomain"),
+        resources=_resources(d.get("resources")),
+        autoscaling=_autoscaling(d.get("autoscaling")),
+        schedule=d.get("schedule"),
+        command=tuple(d.get("command", ())),
+        alerting=Alerting(
+            error_ratio=alerting.get("errorRatio", 0.05),
+            p95_latency_seconds=alerting.get("p95LatencySeconds", 1.0),
+            requests_counter=alerting.get("requestsCounter"),
+            latency_histogram=alerting.get("latencyHistogram"),
+        ),
+        cloud_identity=d.get("cloudIdentity", False),
+        engine=d.get("engine"),
+        source_file=file,
+    )
+
+
+def _environment(d: dict, file: str, components: dict[str, Component]) -> Environment:
+    store = d["secretStore"]
+    policy = d.get("policy") or {}
+    settings = []
+    for cname, s in sorted(d["components"].items()):
+        comp = components.get(cname)
+        base_auto = comp.autoscaling if comp else None
+        img = s.get("image")
+        settings.append((cname, ComponentSettings(
+            enabled=s["enabled"],
+            image=Image(img["tag"], img.get("digest")) if img else None,
+            replicas=s.get("replicas"),
+            resources=_resources(s.get("resources")),
+            autoscaling=_autoscaling(s.get("autoscaling"), base_auto) if "autoscaling" in s else None,
+            env=tuple(sorted((s.get("env") or {}).items())),
+            secret_keys=tuple(sorted(
+                (k, SecretRef(v["key"], v.get("property", k))) for k, v in (s.get("secrets") or {}).items()
+            )),
+        )))
+    q, lr, nc = d["quota"], d["limitRange"], d["nodeCapacity"]
+    return Environment(
+        name=d["name"],
+        promotes_from=d.get("promotesFrom"),
+        cluster_name=d["cluster"]["name"],
+        cluster_server=d["cluster"]["server"],
+        kubernetes_version=str(d.get("kubernetesVersion", "1.33")),
+        namespace=d["namespace"],
+        domain=d["domain"],
+        secret_store=SecretStore(
+            name=store["name"], kind=store.get("kind", "ClusterSecretStore"), server=store["server"],
+            path=store.get("path", "kv"), version=store.get("version", "v2"), role=store["role"],
+            key_prefix=store["keyPrefix"],
+        ),
+        cluster_issuer=d.get("clusterIssuer", "letsencrypt"),
+        pull_secret_key=d.get("pullSecretKey", "shared/ghcr"),
+        quota=Quota(q["requests"]["cpu"], q["requests"]["memory"], q["limits"]["cpu"], q["limits"]["memory"], q["pods"]),
+        limit_range=LimitRangeSpec(
+            lr["default"]["cpu"], lr["default"]["memory"], lr["defaultRequest"]["cpu"], lr["defaultRequest"]["memory"],
+            lr["max"]["cpu"], lr["max"]["memory"], lr["min"]["cpu"], lr["min"]["memory"],
+        ),
+        node_capacity=NodeCapacity(nc["instanceType"], nc["min"], nc["max"], nc["cpuPerNode"], nc["memoryPerNode"]),
+        backing=tuple(sorted(
+            (k, BackingEndpoint(v["host"], v["port"], v["cidr"])) for k, v in (d.get("backing") or {}).items()
+        )),
+        components=tuple(settings),
+        require_digest=policy.get("requireDigest", False),
+        auto_sync=policy.get("autoSync", True),
+        labels=tuple(sorted((d.get("labels") or {}).items())),
+        source_file=file,
+    )
+
+
+def _yaml_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def load_platform(root: Path | str = ".") -> Platform:
+    """Load and validate every input file under ``root``. Raises InputError listing all problems."""
+    root = Path(root)
+    problems: list[Problem] = []
+    comp_validator, env_validator = validators()
+
+    broken: set[str] = set()  # files that failed: do not cascade "unknown component" errors from them
+
+    def read(folder: str, validator) -> list[SourceDoc]:
+        docs = []
+        files = _yaml_files(root / folder)
+        if not files:
+            problems.append(Problem(f"{folder}/", "", "no YAML files found"))
+        for path in files:
+            rel = f"{folder}/{path.name}"
+            try:
+                doc = load_yaml(path, rel)
+            except InputError as exc:
+                problems.extend(exc.problems)
+                broken.add(path.stem)
+                continue
+            if not isinstance(doc.data, dict):
+                problems.append(Problem(rel, "(document)", f"expected a mapping, found {_describe(doc.data)}", 1))
+                broken.add(path.stem)
+                continue
+            errs = _schema_problems(doc, validator)
+            if errs:
+                problems.extend(errs)
+                broken.add(path.stem)
+                continue
+            if doc.data.get("name") != path.stem:
+                problems.append(Problem(rel, "name", f"expected {path.stem!r} (the file name), found {doc.data.get('name')!r}", doc.line_of(("name",))))
+                continue
+            docs.append(doc)
+        return docs
+
+    comp_docs = read(INVENTORY_DIR, comp_validator)
+    env_docs = read(ENVIRONMENTS_DIR, env_validator)
+    components = {d.data["name"]: _component(d.data, d.file) for d in comp_docs}
+    problems.extend(_check_components(comp_docs, components, broken))
+    environments = {d.data["name"]: _environment(d.data, d.file, components) for d in env_docs}
+    problems.extend(_check_environments(env_docs, environments, components, broken))
+    if problems:
+        raise InputError(problems)
+    return Platform(
+        components=tuple(components[k] for k in sorted(components)),
+        environments=_promotion_order(environments),
+    )
+
+
+def _promotion_order(envs: dict[str, Environment]) -> tuple[Environment, ...]:
+    """dev -> staging -> prod: roots first, then whoever promotes from them."""
+    ordered: list[Environment] = []
+    remaining = dict(sorted(envs.items()))
+    while remaining:
+        ready = [e for e in remaining.values() if e.promotes_from is None or e.promotes_from not in remaining]
+        for e in ready:
+            ordered.append(e)
+            del remaining[e.name]
+    return tuple(ordered)
+
+
+def _check_components(docs: list[SourceDoc], components: dict[str, Component], broken: set[str]) -> list[Problem]:
+    problems = []
+    subdomains: dict[str, str] = {}
+    for doc in docs:
+        c = components[doc.data["name"]]
+        raw = doc.data
+        seen_env: dict[str, int] = {}
+        for i, e in enumerate(raw.get("env", ())):
+            if e["name"] in seen_env:
+                problems.append(Problem(doc.file, f"env/{i}/name", f"duplicate env var {e['name']!r} (first at env/{seen_env[e['name']]})", doc.line_of(("env", i, "name"))))
+            seen_env.setdefault(e["name"], i)
+        seen_dep: dict[str, int] = {}
+        for i, dep in enumerate(raw.get("dependencies", ())):
+            if dep["name"] in seen_dep:
+                problems.append(Problem(doc.file, f"dependencies/{i}/name", f"duplicate dependency {dep['name']!r}", doc.line_of(("dependencies", i, "name"))))
+            seen_dep.setdefault(dep["name"], i)
+            target = components.get(dep["name"])
+            if target is None and dep["name"] in broken:
+                continue
+            if target is None:
+                problems.append(Problem(doc.file, f"dependencies/{i}/name",
+                                        f"expected the name of an inventory component, found unknown {dep['name']!r} (known: {', '.join(sorted(components))})",
+                                        doc.line_of(("dependencies", i, "name"))))
+            elif dep["name"] == c.name:
+                problems.append(Problem(doc.file, f"dependencies/{i}/name", "a component cannot depend on itself", doc.line_of(("dependencies", i, "name"))))
+            elif target.port is not None and dep["port"] != target.port and target.kind != "backing":
+                problems.append(Problem(doc.file, f"dependencies/{i}/port",
+                                        f"expected {target.port} (the port {target.name} listens on), found {dep['port']}",
+                                        doc.line_of(("dependencies", i, "port"))))
+        seen_vol: set[str] = set()
+        for i, v in enumerate(raw.get("volumes", ())):
+            if v["name"] in seen_vol or v["mountPath"] in {x["mountPath"] for x in raw["volumes"][:i]}:
+                problems.append(Problem(doc.file, f"volumes/{i}", "duplicate volume name or mount path", doc.line_of(("volumes", i))))
+            seen_vol.add(v["name"])
+        if c.public_subdomain:
+            if c.public_subdomain in subdomains:
+                problems.append(Problem(doc.file, "public/subdomain",
+                                        f"duplicate host: subdomain {c.public_subdomain!r} is already used by {subdomains[c.public_subdomain]}",
+                                        doc.line_of(("public", "subdomain"))))
+            subdomains.setdefault(c.public_subdomain, c.name)
+        if c.public_subdomain and not c.is_serving:
+            problems.append(Problem(doc.file, "public", f"only api/frontend components can be public, this one is {c.kind!r}", doc.line_of(("public",))))
+        if c.autoscaling and c.autoscaling.min_replicas > c.autoscaling.max_replicas:
+            problems.append(Problem(doc.file, "autoscaling", f"expected min <= max, found min {c.autoscaling.min_replicas} > max {c.autoscaling.max_replicas}", doc.line_of(("autoscaling",))))
+        if c.autoscaling and c.kind not in ("api", "frontend", "worker"):
+            problems.append(Problem(doc.file, "autoscaling", f"only long-running components scale; {c.kind!r} cannot", doc.line_of(("autoscaling",))))
+        names = [m.name for m in (c.autoscaling.custom_metrics if c.autoscaling else ())]
+        if len(names) != len(set(names)):
+            problems.append(Problem(doc.file, "autoscaling/customMetrics", "duplicate custom metric name", doc.line_of(("autoscaling", "customMetrics"))))
+    return problems
+
+
+def _check_environments(docs: list[SourceDoc], envs: dict[str, Environment], components: dict[str, Component],
+                        broken: set[str]) -> list[Problem]:
+    problems = []
+    namespaces: dict[str, str] = {}
+    domains: dict[str, str] = {}
+    for doc in docs:
+        env = envs[doc.data["name"]]
+        for value, seen, what in ((env.namespace, namespaces, "namespace"), (env.domain, domains, "domain")):
+            if value in seen:
+                problems.append(Problem(doc.file, what, f"duplicate {what} {value!r}, already used by environment {seen[value]}", doc.line_of((what,))))
+            seen.setdefault(value, env.name)
+        if env.promotes_from is not None and env.promotes_from not in envs and env.promotes_from not in broken:
+            problems.append(Problem(doc.file, "promotesFrom", f"expected one of {', '.join(sorted(envs))}, found unknown environment {env.promotes_from!r}", doc.line_of(("promotesFrom",))))
+        if env.promotes_from == env.name:
+            problems.append(Problem(doc.file, "promotesFrom", "an environment cannot promote from itself", doc.line_of(("promotesFrom",))))
+        for cname, s in env.components:
+            path = ("components", cname)
+            comp = components.get(cname)
+            if comp is None and cname in broken:
+                continue
+            if comp is None:
+                problems.append(Problem(doc.file, "/".join(path), f"expected an inventory component, found unknown {cname!r} (known: {', '.join(sorted(components))})", doc.line_of(path)))
+                continue
+            if not s.enabled:
+                continue
+            if comp.kind == "backing":
+                problems.append(Problem(doc.file, "/".join(path), f"{cname} is a backing service: declare its endpoint under backing/, not components/", doc.line_of(path)))
+                continue
+            if comp.status == "planned":
+                problems.append(Problem(doc.file, "/".join(path + ("enabled",)), f"{cname} is planned (not built yet); expected enabled: false", doc.line_of(path + ("enabled",))))
+                continue
+            if s.image is None:
+                problems.append(Problem(doc.file, "/".join(path + ("image",)), "an enabled component needs image.tag", doc.line_of(path)))
+            elif env.require_digest and not s.image.digest:
+                problems.append(Problem(doc.file, "/".join(path + ("image", "digest")), f"environment {env.name} requires images pinned by digest (policy.requireDigest); found tag {s.image.tag!r} without digest", doc.line_of(path + ("image",))))
+            auto = s.autoscaling or comp.autoscaling
+            if auto and auto.min_replicas > auto.max_replicas:
+                problems.append(Problem(doc.file, "/".join(path + ("autoscaling",)), f"expected min <= max, found min {auto.min_replicas} > max {auto.max_replicas}", doc.line_of(path + ("autoscaling",))))
+            declared = {e.name for e in comp.env}
+            for key, _ in s.env:
+                if key not in declared:
+                    problems.append(Problem(doc.file, "/".join(path + ("env", key)), f"expected a variable declared in inventory/{cname}.yaml env, found undeclared {key!r}", doc.line_of(path + ("env", key))))
+                elif any(e.name == key and e.is_secret for e in comp.env):
+                    problems.append(Problem(doc.file, "/".join(path + ("env", key)), f"{key} is a secret: map it under secrets/, never as a plain value", doc.line_of(path + ("env", key))))
+            secret_names = {e.name for e in comp.env if e.is_secret}
+            for key, _ in s.secret_keys:
+                if key not in secret_names:
+                    problems.append(Problem(doc.file, "/".join(path + ("secrets", key)), f"expected a secret variable declared in inventory/{cname}.yaml, found {key!r}", doc.line_of(path + ("secrets", key))))
+            for dep in comp.dependencies:
+                target = components.get(dep.name)
+                if target and target.kind == "backing" and not dep.optional and env.backing_endpoint(dep.name) is None:
+                    problems.append(Problem(doc.file, "backing", f"{cname} depends on backing service {dep.name!r} but this environment declares no endpoint for it under backing/{dep.name}", doc.line_of(("backing",))))
+        for bname, _ in env.backing:
+            if bname in broken:
+                continue
+            if bname not in components or components[bname].kind != "backing":
+                problems.append(Problem(doc.file, f"backing/{bname}", f"expected a backing service from the inventory, found {bname!r}", doc.line_of(("backing", bname))))
+    return problems

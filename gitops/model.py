@@ -1,0 +1,313 @@
+"""Typed model of the platform: what the inventory and environment files mean.
+
+Everything downstream (charts, validation, docs, CI matrix, promotion) reads these
+frozen dataclasses only; nothing downstream re-reads YAML. Defaults documented here
+are the defaults the JSON Schemas in ``gitops/schemas`` apply.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ComponentKind = Literal["api", "frontend", "worker", "job", "cronjob", "backing"]
+# Kinds that run as pods built from our own images.
+WORKLOAD_KINDS = ("api", "frontend", "worker", "job", "cronjob")
+# Kinds that serve traffic on a port (get a Service, probes, PDB, HPA).
+SERVING_KINDS = ("api", "frontend")
+LONG_RUNNING_KINDS = ("api", "frontend", "worker")
+
+
+@dataclass(frozen=True)
+class Resources:
+    cpu_request: str
+    memory_request: str
+    cpu_limit: str
+    memory_limit: str
+
+
+@dataclass(frozen=True)
+class CustomMetric:
+    """A per-pod metric the HPA scales on, served by Prometheus Adapter.
+
+    ``series`` is the counter the app really emits; the adapter turns its rate
+    into ``name``.
+    """
+
+    name: str
+    series: str
+    target_average_value: str
+
+
+@dataclass(frozen=True)
+class Autoscaling:
+    min_replicas: int
+    max_replicas: int
+    cpu_utilization: int
+    memory_utilization: int
+    custom_metrics: tuple[CustomMetric, ...] = ()
+    scale_down_stabilization_seconds: int = 300
+    scale_up_percent: int = 100
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """Where a secret env var comes from in the environment's secret store.
+
+    ``key`` is relative to the store's path prefix, e.g. ``services/api-gateway``.
+    """
+
+    key: str
+    property: str
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    name: str
+    value: str | None = None
+    secret: SecretRef | None = None
+    required: bool = False
+    description: str = ""
+
+    @property
+    def is_secret(self) -> bool:
+        return self.secret is not None
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """Something a component talks to: another component or a backing service."""
+
+    name: str
+    port: int
+    optional: bool = False
+    protocol: str = "TCP"
+
+
+@dataclass(frozen=True)
+class Volume:
+    name: str
+    mount_path: str
+    kind: Literal["emptyDir", "persistentVolumeClaim"] = "emptyDir"
+    size: str = "1Gi"
+
+
+@dataclass(frozen=True)
+class Health:
+    liveness_path: str
+    readiness_path: str
+
+
+@dataclass(frozen=True)
+class Metrics:
+    path: str = "/metrics"
+    # Port name on the Service; metrics are served on the main port by default.
+    port_name: str = "http"
+
+
+@dataclass(frozen=True)
+class Alerting:
+    error_ratio: float = 0.05
+    p95_latency_seconds: float = 1.0
+    latency_histogram: str | None = None
+    requests_counter: str | None = None
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    kind: ComponentKind
+    description: str
+    owner: str
+    reviewers: tuple[str, ...]
+    tier: str
+    status: Literal["active", "planned"]
+    language: str
+    runtime: str
+    source_path: str | None
+    dockerfile: str | None
+    image_repository: str | None
+    build_command: str | None
+    start_command: str | None
+    port: int | None
+    health: Health | None
+    metrics: Metrics | None
+    env: tuple[EnvVar, ...]
+    dependencies: tuple[Dependency, ...]
+    volumes: tuple[Volume, ...]
+    public_subdomain: str | None
+    resources: Resources | None
+    autoscaling: Autoscaling | None
+    schedule: str | None
+    command: tuple[str, ...]
+    alerting: Alerting
+    cloud_identity: bool
+    # Backing services only: the engine and where the managed endpoint lives.
+    engine: str | None = None
+    source_file: str = ""
+
+    @property
+    def is_workload(self) -> bool:
+        return self.kind in WORKLOAD_KINDS
+
+    @property
+    def is_serving(self) -> bool:
+        return self.kind in SERVING_KINDS
+
+    @property
+    def is_buildable(self) -> bool:
+        return self.is_workload and self.status == "active" and self.dockerfile is not None
+
+    @property
+    def secret_env(self) -> tuple[EnvVar, ...]:
+        return tuple(e for e in self.env if e.is_secret)
+
+    @property
+    def plain_env(self) -> tuple[EnvVar, ...]:
+        return tuple(e for e in self.env if not e.is_secret)
+
+
+@dataclass(frozen=True)
+class Image:
+    tag: str
+    digest: str | None = None
+
+
+@dataclass(frozen=True)
+class ComponentSettings:
+    """Per-environment values for one component. ``None`` means: inventory default."""
+
+    enabled: bool
+    image: Image | None
+    replicas: int | None = None
+    resources: Resources | None = None
+    autoscaling: Autoscaling | None = None
+    env: tuple[tuple[str, str], ...] = ()
+    secret_keys: tuple[tuple[str, SecretRef], ...] = ()
+
+
+@dataclass(frozen=True)
+class SecretStore:
+    name: str
+    kind: Literal["ClusterSecretStore", "SecretStore"]
+    server: str
+    path: str
+    version: str
+    role: str
+    key_prefix: str
+
+
+@dataclass(frozen=True)
+class BackingEndpoint:
+    host: str
+    port: int
+    cidr: str
+
+
+@dataclass(frozen=True)
+class Quota:
+    requests_cpu: str
+    requests_memory: str
+    limits_cpu: str
+    limits_memory: str
+    pods: int
+
+
+@dataclass(frozen=True)
+class LimitRangeSpec:
+    default_cpu: str
+    default_memory: str
+    default_request_cpu: str
+    default_request_memory: str
+    max_cpu: str
+    max_memory: str
+    min_cpu: str
+    min_memory: str
+
+
+@dataclass(frozen=True)
+class NodeCapacity:
+    instance_type: str
+    nodes_min: int
+    nodes_max: int
+    cpu_per_node: str
+    memory_per_node: str
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    promotes_from: str | None
+    cluster_name: str
+    cluster_server: str
+    kubernetes_version: str
+    namespace: str
+    domain: str
+    secret_store: SecretStore
+    cluster_issuer: str
+    pull_secret_key: str
+    quota: Quota
+    limit_range: LimitRangeSpec
+    node_capacity: NodeCapacity
+    backing: tuple[tuple[str, BackingEndpoint], ...]
+    components: tuple[tuple[str, ComponentSettings], ...]
+    require_digest: bool
+    auto_sync: bool
+    labels: tuple[tuple[str, str], ...] = ()
+    source_file: str = ""
+
+    def settings(self, component: str) -> ComponentSettings | None:
+        return dict(self.components).get(component)
+
+    def backing_endpoint(self, name: str) -> BackingEndpoint | None:
+        return dict(self.backing).get(name)
+
+
+@dataclass(frozen=True)
+class Platform:
+    """The whole loaded input: every component and every environment."""
+
+    components: tuple[Component, ...]
+    environments: tuple[Environment, ...]
+    repo_url: str = "https://github.com/meetinity/gitops.git"
+
+    def component(self, name: str) -> Component:
+        for c in self.components:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def environment(self, name: str) -> Environment:
+        for e in self.environments:
+            if e.name == name:
+                return e
+        raise KeyError(name)
+
+    def enabled_components(self, env: Environment) -> tuple[Component, ...]:
+        """Workloads the environment enables, in inventory (name) order."""
+        out = []
+        for c in self.components:
+            s = env.settings(c.name)
+            if c.is_workload and c.status == "active" and s is not None and s.enabled:
+                out.append(c)
+        return tuple(out)
+
+    def callers_of(self, name: str, env: Environment) -> tuple[Component, ...]:
+        return tuple(
+            c for c in self.enabled_components(env)
+            if any(d.name == name for d in c.dependencies)
+        )
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """Effective values of one component in one environment (inventory + overrides)."""
+
+    component: Component
+    env: Environment
+    image: str
+    version: str
+    resources: Resources
+    autoscaling: Autoscaling | None
+    replicas: int
+    env_values: tuple[tuple[str, str], ...]
+    secret_refs: tuple[tuple[str, SecretRef], ...] = field(default=())

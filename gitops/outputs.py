@@ -1,0 +1,29 @@
+"""Registry of everything `gitops synth` generates besides dist/<env>/.
+
+Ownership follows Tanka's export rule: every generated path is owned by exactly one
+environment (``ENV_TREES``, ``ENV_FILES``) or by the platform as a whole
+(``GLOBAL_FILES``). Replacing one environment never touches another's paths.
+
+Renderers are imported lazily by dotted name so this module stays import-light.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Callable
+
+# (path template with {env}, "module:function(platform, env) -> dict[relpath, bytes]")
+# Folders: replaced as a whole (stale files disappear).
+ENV_TREES: list[tuple[str, str]] = [
+    ("dist/{env}", "gitops.render:render_environment"),
+]
+
+# (path template with {env}, "module:function(platform, env) -> bytes")
+ENV_FILES: list[tuple[str, str]] = []
+
+# (path, "module:function(platform) -> bytes")
+GLOBAL_FILES: list[tuple[str, str]] = []
+
+
+def resolve_renderer(spec: str) -> Callable:
+    module, _, attr = spec.partition(":")
+    return getattr(importlib.import_module(module), attr)

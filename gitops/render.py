@@ -1,0 +1,58 @@
+"""Model -> cdk8s App -> Kubernetes objects -> canonical files, for one environment.
+
+Runs inside a worker process: cdk8s (and its Node process) is imported here and
+nowhere in the parent, so environments render in parallel without sharing a jsii
+kernel across a fork.
+"""
+from __future__ import annotations
+
+import tempfile
+
+from .canonical import dump_object
+from .model import Environment, Platform
+
+PLATFORM_DIR = "platform"
+
+
+def object_filename(obj: dict) -> str:
+    return f"{obj['kind'].lower()}-{obj['metadata']['name']}.yaml"
+
+
+def render_environment_objects(platform: Platform, env: Environment,
+                               only: set[str] | None = None) -> dict[str, list[dict]]:
+    """{folder: [objects]} for the environment, resolved through cdk8s.
+
+    ``only`` limits rendering to some components (fast path for one changed service).
+    """
+    import cdk8s  # noqa: F401  (heavy: loads jsii and starts Node)
+
+    from charts.base import new_chart
+    from charts.component import build_component
+    from charts.context import ComponentContext
+    from charts.platform import PlatformLayer
+
+    app = cdk8s.App(outdir=tempfile.gettempdir())
+    charts = {}
+    if only is None or PLATFORM_DIR in only:
+        chart = new_chart(app, f"{env.name}-{PLATFORM_DIR}")
+        PlatformLayer(chart, env)
+        charts[PLATFORM_DIR] = chart
+    for component in platform.enabled_components(env):
+        if only is not None and component.name not in only:
+            continue
+        chart = new_chart(app, f"{env.name}-{component.name}")
+        build_component(chart, ComponentContext.of(platform, env, component))
+        charts[component.name] = chart
+    return {folder: list(chart.to_json()) for folder, chart in charts.items()}
+
+
+def render_environment(platform: Platform, env: Environment, only: set[str] | None = None) -> dict[str, bytes]:
+    """{path relative to dist/<env>: bytes}."""
+    files: dict[str, bytes] = {}
+    for folder, objects in render_environment_objects(platform, env, only).items():
+        for obj in objects:
+            path = f"{folder}/{object_filename(obj)}"
+            if path in files:
+                raise RuntimeError(f"two objects render to {path}")
+            files[path] = dump_object(obj)
+    return files

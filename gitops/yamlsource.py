@@ -1,0 +1,66 @@
+"""Read YAML while remembering the line of every field, so errors can point at it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .errors import InputError, Problem
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass
+class SourceDoc:
+    file: str
+    data: object
+    lines: dict[tuple, int] = field(default_factory=dict)
+
+    def line_of(self, path: tuple) -> int | None:
+        # Walk up until a recorded ancestor: a missing field is reported at its parent.
+        path = tuple(path)
+        while True:
+            if path in self.lines:
+                return self.lines[path]
+            if not path:
+                return None
+            path = path[:-1]
+
+
+def _construct(node: yaml.Node, path: tuple, lines: dict, file: str):
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise InputError(Problem(file, "/".join(map(str, path)), "mapping keys must be plain strings", key_node.start_mark.line + 1))
+            key = key_node.value
+            if key in out:
+                raise InputError(Problem(file, "/".join(map(str, path + (key,))), f"duplicate key {key!r}", key_node.start_mark.line + 1))
+            out[key] = _construct(value_node, path + (key,), lines, file)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(v, path + (i,), lines, file) for i, v in enumerate(node.value)]
+    # Scalars: the safe constructor turns the resolved tag into int, bool, null, str...
+    try:
+        return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+    except yaml.YAMLError as exc:
+        raise InputError(Problem(file, "/".join(map(str, path)), f"invalid value: {exc}", node.start_mark.line + 1)) from exc
+
+
+def load_yaml(path: Path, display: str | None = None) -> SourceDoc:
+    display = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(Problem(display, "", f"cannot read file: {exc}")) from exc
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        msg = getattr(exc, "problem", None) or str(exc)
+        raise InputError(Problem(display, "", f"malformed YAML: {msg}", mark.line + 1 if mark else None)) from exc
+    lines: dict[tuple, int] = {}
+    data = _construct(node, (), lines, display) if node is not None else None
+    return SourceDoc(display, data, lines)

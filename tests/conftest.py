@@ -1,0 +1,49 @@
+"""Shared fixtures: temp copies of input trees, and a CLI runner that returns (exit code, output)."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+MINI = FIXTURES / "mini"
+GITOPS = [sys.executable, "-m", "gitops"]
+
+
+def copy_inputs(src: Path, dst: Path, with_dist: bool = False) -> Path:
+    dst.mkdir(parents=True, exist_ok=True)
+    for name in ("inventory", "environments"):
+        shutil.copytree(src / name, dst / name)
+    if with_dist and (src / "dist").exists():
+        shutil.copytree(src / "dist", dst / "dist")
+    return dst
+
+
+def run_gitops(root: Path, *args: str, check: bool = False, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    proc = subprocess.run([*GITOPS, "--root", str(root), *args], capture_output=True, text=True,
+                          cwd=cwd or REPO, env=env)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"gitops {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def tree_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def mini(tmp_path: Path) -> Path:
+    """A fresh copy of the small fixture platform (inputs only)."""
+    return copy_inputs(MINI, tmp_path / "mini")
+
+
+@pytest.fixture(scope="session")
+def mini_synth(tmp_path_factory) -> Path:
+    """The small fixture synthesized once per session (read-only for tests)."""
+    root = copy_inputs(MINI, tmp_path_factory.mktemp("mini-synth") / "mini")
+    run_gitops(root, "synth", "--no-cache", check=True)
+    return root

@@ -1,0 +1,134 @@
+"""Bad input: one clear message per problem (file, field path, expected vs found), exit 2, dist/ untouched."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gitops.errors import InputError
+from gitops.load import load_platform
+
+from .conftest import run_gitops, tree_bytes
+
+
+def _edit(path: Path, fn) -> None:
+    data = yaml.safe_load(path.read_text())
+    fn(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def _problems(root: Path) -> list[str]:
+    with pytest.raises(InputError) as info:
+        load_platform(root)
+    return [str(p) for p in info.value.problems]
+
+
+def test_fixture_loads(mini):
+    platform = load_platform(mini)
+    assert [c.name for c in platform.components] == ["postgresql", "shop-api", "stock-report", "stock-service"]
+    assert [e.name for e in platform.environments] == ["dev", "prod"]
+
+
+def test_malformed_yaml_names_file_and_line(mini):
+    (mini / "inventory/shop-api.yaml").write_text("name: shop-api\nkind: [api\n")
+    problems = _problems(mini)
+    assert len(problems) == 1
+    assert re.match(r"inventory/shop-api\.yaml:\d+: malformed YAML", problems[0]), problems
+
+
+def test_unknown_key(mini):
+    _edit(mini / "inventory/shop-api.yaml", lambda d: d.update(replicaz=3))
+    problems = _problems(mini)
+    assert any("inventory/shop-api.yaml" in p and "unknown field(s) replicaz" in p for p in problems), problems
+
+
+def test_wrong_type_reports_expected_and_found(mini):
+    _edit(mini / "inventory/shop-api.yaml", lambda d: d.update(port="eighty"))
+    problems = _problems(mini)
+    assert any("at port: expected type integer, found \"eighty\"" in p for p in problems), problems
+
+
+def test_unknown_dependency(mini):
+    _edit(mini / "inventory/shop-api.yaml", lambda d: d["dependencies"].append({"name": "ghost", "port": 80}))
+    problems = _problems(mini)
+    assert any("dependencies/2/name" in p and "unknown 'ghost'" in p for p in problems), problems
+
+
+def test_dependency_port_must_match_target(mini):
+    _edit(mini / "inventory/shop-api.yaml", lambda d: d["dependencies"][0].update(port=5000))
+    problems = _problems(mini)
+    assert any("dependencies/0/port: expected 8080" in p and "found 5000" in p for p in problems), problems
+
+
+def test_duplicate_env_var(mini):
+    _edit(mini / "inventory/shop-api.yaml", lambda d: d["env"].append({"name": "LOG_LEVEL", "value": "debug"}))
+    assert any("duplicate env var 'LOG_LEVEL'" in p for p in _problems(mini))
+
+
+def test_duplicate_host(mini):
+    _edit(mini / "inventory/stock-service.yaml", lambda d: d.update(public={"subdomain": "shop"}))
+    assert any("duplicate host" in p and "shop-api" in p for p in _problems(mini))
+
+
+def test_duplicate_port_in_component_ports_is_schema_checked(mini):
+    _edit(mini / "inventory/shop-api.yaml", lambda d: d.update(port=70000))
+    assert any("at port: expected maximum 65535" in p for p in _problems(mini))
+
+
+def test_invalid_image_reference(mini):
+    _edit(mini / "inventory/shop-api.yaml", lambda d: d.update(image="GHCR.io/Bad Image"))
+    assert any("at image: expected a string matching" in p for p in _problems(mini))
+
+
+def test_latest_tag_refused(mini):
+    _edit(mini / "environments/dev.yaml", lambda d: d["components"]["shop-api"]["image"].update(tag="latest"))
+    assert any("components/shop-api/image/tag" in p for p in _problems(mini))
+
+
+def test_environment_enables_unknown_component(mini):
+    _edit(mini / "environments/dev.yaml", lambda d: d["components"].update({"ghost": {"enabled": True}}))
+    assert any("environments/dev.yaml" in p and "components/ghost" in p and "unknown 'ghost'" in p for p in _problems(mini))
+
+
+def test_prod_requires_digest(mini):
+    _edit(mini / "environments/prod.yaml", lambda d: d["components"]["shop-api"]["image"].pop("digest"))
+    assert any("requires images pinned by digest" in p for p in _problems(mini))
+
+
+def test_file_name_must_match_name(mini):
+    (mini / "inventory/shop-api.yaml").rename(mini / "inventory/shop.yaml")
+    assert any("inventory/shop.yaml" in p and "expected 'shop'" in p for p in _problems(mini))
+
+
+def test_secret_as_plain_override_refused(mini):
+    _edit(mini / "environments/dev.yaml", lambda d: d["components"]["shop-api"].update(env={"JWT_SECRET": "hunter2"}))
+    assert any("JWT_SECRET is a secret" in p for p in _problems(mini))
+
+
+def test_all_problems_reported_not_only_first(mini):
+    _edit(mini / "inventory/shop-api.yaml", lambda d: d.update(port="x"))
+    _edit(mini / "environments/dev.yaml", lambda d: d["components"].update({"ghost": {"enabled": True}}))
+    problems = _problems(mini)
+    assert any("shop-api.yaml" in p for p in problems) and any("dev.yaml" in p for p in problems)
+
+
+def test_cli_bad_input_exit_2_and_dist_untouched(mini):
+    run_gitops(mini, "synth", check=True)
+    before = tree_bytes(mini / "dist")
+    _edit(mini / "inventory/shop-api.yaml", lambda d: d.update(port="x"))
+    proc = run_gitops(mini, "synth", "--no-cache")
+    assert proc.returncode == 2
+    assert "inventory/shop-api.yaml" in proc.stderr and "at port" in proc.stderr
+    assert "nothing was written" in proc.stderr
+    assert tree_bytes(mini / "dist") == before
+    (mini / "inventory/shop-api.yaml").write_text(": : :\n")
+    proc = run_gitops(mini, "synth", "--no-cache", "--format", "json")
+    assert proc.returncode == 2 and '"ok": false' in proc.stdout
+    assert tree_bytes(mini / "dist") == before
+
+
+def test_cli_unknown_env_is_usage_error(mini):
+    proc = run_gitops(mini, "synth", "--env", "qa")
+    assert proc.returncode == 2 and "unknown environment(s) qa" in proc.stderr
