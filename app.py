@@ -1,19 +1,36 @@
-"""The cdk8s app (`cdk8s synth` runs this, see cdk8s.yaml): synthesizes every environment into dist/.
+"""The cdk8s app (`npx cdk8s synth` runs it, see cdk8s.yaml): synthesizes every environment into dist/.
 
-Same code path as `gitops synth`, so `npx cdk8s synth` and `make synth` give identical bytes.
+Same code path as `gitops synth`, so `npx cdk8s synth` and `make synth` give identical bytes in dist/.
+cdk8s-cli's own output folder (CDK8S_OUTDIR) gets one multi-document bundle per environment.
 """
+import os
 import sys
 from pathlib import Path
 
 from gitops.errors import InputError
 from gitops.synth import synth
+from gitops.tree import read_tree
 
-if __name__ == "__main__":
+
+def main() -> int:
+    root = Path(os.environ.get("GITOPS_ROOT", Path(__file__).resolve().parent))
     try:
-        result = synth(Path(__file__).resolve().parent, no_cache=True)
+        result = synth(root, no_cache=True)
     except InputError as exc:
         print(f"error: {len(exc.problems)} problem(s) in the input; nothing was written", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
-        sys.exit(2)
-    print(f"synthesized {', '.join(result.rendered)}")
+        return 2
+    outdir = os.environ.get("CDK8S_OUTDIR")
+    if outdir:
+        Path(outdir).mkdir(parents=True, exist_ok=True)
+        for env in result.rendered:
+            files = read_tree(root / "dist" / env)
+            bundle = b"---\n".join(files[k] for k in sorted(files) if k.endswith(".yaml"))
+            (Path(outdir) / f"{env}.k8s.yaml").write_bytes(bundle)
+    print(f"synthesized {', '.join(result.rendered)} into {root / 'dist'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
