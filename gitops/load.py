@@ -228,6 +228,7 @@ def _environment(d: dict, file: str, components: dict[str, Component]) -> Enviro
         auto_sync=policy.get("autoSync", True),
         labels=tuple(sorted((d.get("labels") or {}).items())),
         source_file=file,
+        decommissioned=tuple(d.get("decommissioned", ())),
     )
 
 

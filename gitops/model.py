@@ -254,6 +254,7 @@ class Environment:
     auto_sync: bool
     labels: tuple[tuple[str, str], ...] = ()
     source_file: str = ""
+    decommissioned: tuple[str, ...] = ()
 
     def settings(self, component: str) -> ComponentSettings | None:
         return dict(self.components).get(component)
