@@ -142,6 +142,7 @@ def _component(d: dict, file: str) -> Component:
         language=d.get("language", ""),
         runtime=d.get("runtime", ""),
         source_path=source.get("path"),
+        source_repository=source.get("repository"),
         dockerfile=source.get("dockerfile"),
         image_repository=d.get("image"),
         build_command=d.get("build"),

@@ -144,6 +144,8 @@ class Component:
     # Backing services only: the engine and where the managed endpoint lives.
     engine: str | None = None
     source_file: str = ""
+    # "owner/name" of the application repository holding source_path (inventory source.repository).
+    source_repository: str | None = None
 
     @property
     def is_workload(self) -> bool:
