@@ -7,6 +7,7 @@ are the defaults the JSON Schemas in ``gitops/schemas`` apply.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 ComponentKind = Literal["api", "frontend", "worker", "job", "cronjob", "backing"]
@@ -236,6 +237,31 @@ class NodeCapacity:
 
 
 @dataclass(frozen=True)
+class SyncWindow:
+    """An Argo CD sync window of the environment's AppProjects (cron schedule, duration, time zone)."""
+
+    kind: Literal["allow", "deny"]
+    schedule: str
+    duration: str
+    time_zone: str = "UTC"
+    manual_sync: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ArgoCDSettings:
+    """How Argo CD runs the environment (environment file ``argocd:``, every field optional).
+
+    ``sync_windows`` None means the generator's default: a business-hours window for
+    environments without automated sync (prod), none otherwise.
+    """
+
+    slack_channel: str = "meetinity-alerts"
+    sync_windows: tuple[SyncWindow, ...] | None = None
+    sync_groups: tuple[str, ...] = ("meetinity:sre",)
+
+
+@dataclass(frozen=True)
 class Environment:
     name: str
     promotes_from: str | None
@@ -257,9 +283,15 @@ class Environment:
     labels: tuple[tuple[str, str], ...] = ()
     source_file: str = ""
     decommissioned: tuple[str, ...] = ()
+    argocd: ArgoCDSettings = ArgoCDSettings()
+
+    # cached_property writes the instance __dict__ directly, so it works on frozen dataclasses.
+    @cached_property
+    def _settings_by_name(self) -> dict[str, ComponentSettings]:
+        return dict(self.components)
 
     def settings(self, component: str) -> ComponentSettings | None:
-        return dict(self.components).get(component)
+        return self._settings_by_name.get(component)
 
     def backing_endpoint(self, name: str) -> BackingEndpoint | None:
         return dict(self.backing).get(name)
@@ -273,11 +305,16 @@ class Platform:
     environments: tuple[Environment, ...]
     repo_url: str = "https://github.com/meetinity/gitops.git"
 
+    @cached_property
+    def _by_name(self) -> dict[str, Component]:
+        return {c.name: c for c in self.components}
+
+    @cached_property
+    def _enabled(self) -> dict[str, tuple[Component, ...]]:
+        return {}
+
     def component(self, name: str) -> Component:
-        for c in self.components:
-            if c.name == name:
-                return c
-        raise KeyError(name)
+        return self._by_name[name]
 
     def environment(self, name: str) -> Environment:
         for e in self.environments:
@@ -287,12 +324,13 @@ class Platform:
 
     def enabled_components(self, env: Environment) -> tuple[Component, ...]:
         """Workloads the environment enables, in inventory (name) order."""
-        out = []
-        for c in self.components:
-            s = env.settings(c.name)
-            if c.is_workload and c.status == "active" and s is not None and s.enabled:
-                out.append(c)
-        return tuple(out)
+        cached = self._enabled.get(env.name)
+        if cached is None:
+            cached = self._enabled[env.name] = tuple(
+                c for c in self.components
+                if c.is_workload and c.status == "active" and (s := env.settings(c.name)) is not None and s.enabled
+            )
+        return cached
 
     def callers_of(self, name: str, env: Environment) -> tuple[Component, ...]:
         return tuple(

@@ -24,6 +24,7 @@ from .errors import InputError
 from .load import ENVIRONMENTS_DIR, INVENTORY_DIR, load_platform
 from .model import Environment, Platform
 from .outputs import ENV_FILES, ENV_TREES, GLOBAL_FILES, resolve_renderer
+from .render import PLATFORM_DIR, render_environment
 from .tree import TreeDiff, compare_tree, read_tree, stage_tree, swap_in, write_file_atomic
 
 CACHE_DIR = ".cache/synth"
@@ -82,11 +83,52 @@ def _tree_hash(files: dict[str, bytes]) -> str:
     return h.hexdigest()
 
 
-def render_env_outputs(platform: Platform, env_name: str) -> EnvOutput:
-    env = platform.environment(env_name)
-    trees = {template.format(env=env.name): resolve_renderer(spec)(platform, env) for template, spec in ENV_TREES}
-    files = {template.format(env=env.name): resolve_renderer(spec)(platform, env) for template, spec in ENV_FILES}
-    return EnvOutput(env.name, trees, files)
+DIST_TREE = "dist/{env}"
+
+
+def _plan(platform: Platform, env_names: list[str], workers: int) -> list[list[tuple[str, str | None]]]:
+    """Split the work into ``workers`` balanced buckets of units.
+
+    A unit is (env, component) for one component's folder, or (env, None) for everything
+    else the environment owns (platform layer, other trees, files). Balancing by units
+    rather than by environment keeps both cores busy with 3 environments on 2 cores.
+    Output bytes do not depend on the split: every unit renders in its own chart.
+    """
+    units: list[tuple[float, str, str | None]] = []
+    for name in env_names:
+        env = platform.environment(name)
+        enabled = platform.enabled_components(env)
+        units.append((2.0 + 0.3 * len(enabled), name, None))
+        units.extend((1.0, name, c.name) for c in enabled)
+    buckets: list[list[tuple[str, str | None]]] = [[] for _ in range(workers)]
+    loads = [0.0] * workers
+    for weight, env, comp in sorted(units, key=lambda u: (-u[0], u[1], u[2] or "")):
+        i = loads.index(min(loads))
+        buckets[i].append((env, comp))
+        loads[i] += weight
+    return [b for b in buckets if b]
+
+
+def render_bucket(platform: Platform, bucket: list[tuple[str, str | None]]) -> list[EnvOutput]:
+    """Render a bucket of units in this (worker) process: one Node process serves them all."""
+    by_env: dict[str, list[str | None]] = {}
+    for env, comp in bucket:
+        by_env.setdefault(env, []).append(comp)
+    outputs = []
+    for env_name, units in by_env.items():
+        env = platform.environment(env_name)
+        components = {c for c in units if c is not None}
+        whole = None in units
+        only = components | ({PLATFORM_DIR} if whole else set())
+        trees = {DIST_TREE.format(env=env.name): render_environment(platform, env, only)}
+        files = {}
+        if whole:
+            for template, spec in ENV_TREES:
+                if template != DIST_TREE:
+                    trees[template.format(env=env.name)] = resolve_renderer(spec)(platform, env)
+            files = {t.format(env=env.name): resolve_renderer(spec)(platform, env) for t, spec in ENV_FILES}
+        outputs.append(EnvOutput(env.name, trees, files))
+    return outputs
 
 
 def _executor_context():
@@ -100,15 +142,23 @@ def render_all(platform: Platform, env_names: list[str], jobs: int | None = None
                progress: Callable[[str], None] | None = None) -> list[EnvOutput]:
     if not env_names:
         return []
-    workers = max(1, min(len(env_names), jobs or os.cpu_count() or 1))
-    results = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_executor_context()) as pool:
-        futures = [pool.submit(render_env_outputs, platform, name) for name in env_names]
-        for name, fut in zip(env_names, futures):
-            results.append(fut.result())
-            if progress:
-                progress(f"rendered {name}")
-    return results
+    workers = max(1, jobs or os.cpu_count() or 1)
+    buckets = _plan(platform, env_names, workers)
+    merged = {name: EnvOutput(name, {}, {}) for name in env_names}
+    with ProcessPoolExecutor(max_workers=len(buckets), mp_context=_executor_context()) as pool:
+        for parts in pool.map(render_bucket, [platform] * len(buckets), buckets):
+            for part in parts:
+                target = merged[part.env]
+                for tree, files in part.trees.items():
+                    target.trees.setdefault(tree, {}).update(files)
+                target.files.update(part.files)
+    if progress:
+        for name in env_names:
+            progress(f"rendered {name}")
+    # Deterministic order regardless of which worker produced what.
+    for out in merged.values():
+        out.trees = {t: dict(sorted(f.items())) for t, f in sorted(out.trees.items())}
+    return [merged[name] for name in env_names]
 
 
 def render_global(platform: Platform) -> dict[str, bytes]:
@@ -235,10 +285,16 @@ def _synth_services(root: Path, platform: Platform, selected: list[str], service
     unknown = [s for s in services if s not in names]
     if unknown:
         raise InputError(f"unknown component(s) {', '.join(unknown)}")
-    with ProcessPoolExecutor(max_workers=max(1, min(len(selected), os.cpu_count() or 1)),
-                             mp_context=_executor_context()) as pool:
-        futures = {name: pool.submit(_render_services, platform, name, tuple(services)) for name in selected}
-        rendered = {name: fut.result() for name, fut in futures.items()}
+    units = [(env, service) for env in selected for service in services
+             if service in {c.name for c in platform.enabled_components(platform.environment(env))}]
+    rendered: dict[str, dict[str, bytes]] = {env: {} for env in selected}
+    if units:
+        workers = max(1, min(len(units), os.cpu_count() or 1))
+        buckets = [units[i::workers] for i in range(workers)]
+        with ProcessPoolExecutor(max_workers=len(buckets), mp_context=_executor_context()) as pool:
+            for parts in pool.map(render_bucket, [platform] * len(buckets), buckets):
+                for part in parts:
+                    rendered[part.env].update(part.trees[DIST_TREE.format(env=part.env)])
     for env_name, files in rendered.items():
         dist = root / "dist" / env_name
         enabled = {c.name for c in platform.enabled_components(platform.environment(env_name))}
@@ -256,8 +312,3 @@ def _synth_services(root: Path, platform: Platform, selected: list[str], service
         if progress:
             progress(f"rendered {', '.join(services)} in {env_name}")
     return result
-
-
-def _render_services(platform: Platform, env_name: str, services: tuple[str, ...]) -> dict[str, bytes]:
-    from .render import render_environment
-    return render_environment(platform, platform.environment(env_name), set(services))
