@@ -8,14 +8,17 @@ from .context import ComponentContext
 from .identity import ServiceIdentity
 from .ingress import PublicEndpoint
 from .network import NetworkAccess
+from .observability import Dashboard, Monitoring
 from .secrets import ComponentSecrets
 from .service import ServiceEndpoint
+from .vpa import RightSizing
 from .workload import Workload
 
 # Order matters only for readability of the chart; output files are sorted anyway.
 CONSTRUCTS = (
     ServiceIdentity, Settings, ComponentSecrets, Workload, ServiceEndpoint,
-    Autoscaler, DisruptionBudget, NetworkAccess, PublicEndpoint,
+    Autoscaler, RightSizing, DisruptionBudget, NetworkAccess, PublicEndpoint,
+    Monitoring, Dashboard,
 )
 
 

@@ -21,7 +21,9 @@ ENV_TREES: list[tuple[str, str]] = [
 ENV_FILES: list[tuple[str, str]] = []
 
 # (path, "module:function(platform) -> bytes")
-GLOBAL_FILES: list[tuple[str, str]] = []
+GLOBAL_FILES: list[tuple[str, str]] = [
+    ("docs/autoscaling-playbook.md", "gitops.playbook:render_playbook"),
+]
 
 
 def resolve_renderer(spec: str) -> Callable:
