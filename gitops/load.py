@@ -19,6 +19,7 @@ from .model import (
     Dependency, Environment, EnvVar, Health, Image, LimitRangeSpec, Metrics, NodeCapacity,
     Platform, Quota, Resources, SecretRef, SecretStore, Volume,
 )
+from .model import ArgoCDSettings, SyncWindow
 from .yamlsource import SourceDoc, load_yaml
 
 INVENTORY_DIR = "inventory"
@@ -230,6 +231,20 @@ def _environment(d: dict, file: str, components: dict[str, Component]) -> Enviro
         labels=tuple(sorted((d.get("labels") or {}).items())),
         source_file=file,
         decommissioned=tuple(d.get("decommissioned", ())),
+        argocd=_argocd(d.get("argocd") or {}),
+    )
+
+
+def _argocd(d: dict) -> ArgoCDSettings:
+    windows = d.get("syncWindows")
+    return ArgoCDSettings(
+        slack_channel=d.get("slackChannel", ArgoCDSettings.slack_channel),
+        sync_windows=None if windows is None else tuple(
+            SyncWindow(w["kind"], w["schedule"], w["duration"], w.get("timeZone", "UTC"),
+                       w.get("manualSync", False), w.get("description", ""))
+            for w in windows
+        ),
+        sync_groups=tuple(d.get("syncGroups", ArgoCDSettings.sync_groups)),
     )
 
 
@@ -347,6 +362,9 @@ def _check_components(docs: list[SourceDoc], components: dict[str, Component], b
             problems.append(Problem(doc.file, "autoscaling", f"expected min <= max, found min {c.autoscaling.min_replicas} > max {c.autoscaling.max_replicas}", doc.line_of(("autoscaling",))))
         if c.autoscaling and c.kind not in ("api", "frontend", "worker"):
             problems.append(Problem(doc.file, "autoscaling", f"only long-running components scale; {c.kind!r} cannot", doc.line_of(("autoscaling",))))
+        if c.autoscaling and c.autoscaling.custom_metrics and c.metrics is None:
+            problems.append(Problem(doc.file, "autoscaling/customMetrics",
+                                    "custom metrics need a scraped metrics endpoint: declare metrics: {path: ...}", doc.line_of(("autoscaling", "customMetrics"))))
         names = [m.name for m in (c.autoscaling.custom_metrics if c.autoscaling else ())]
         if len(names) != len(set(names)):
             problems.append(Problem(doc.file, "autoscaling/customMetrics", "duplicate custom metric name", doc.line_of(("autoscaling", "customMetrics"))))
@@ -389,6 +407,11 @@ def _check_environments(docs: list[SourceDoc], envs: dict[str, Environment], com
             elif env.require_digest and not s.image.digest:
                 problems.append(Problem(doc.file, "/".join(path + ("image", "digest")), f"environment {env.name} requires images pinned by digest (policy.requireDigest); found tag {s.image.tag!r} without digest", doc.line_of(path + ("image",))))
             auto = s.autoscaling or comp.autoscaling
+            if auto and auto.custom_metrics and comp.metrics is None:
+                problems.append(Problem(doc.file, "/".join(path + ("autoscaling", "customMetrics")),
+                                        f"{cname} exposes no metrics endpoint (inventory metrics:), so nothing scrapes "
+                                        f"{', '.join(m.series for m in auto.custom_metrics)}; expected no custom metrics",
+                                        doc.line_of(path + ("autoscaling",))))
             if auto and auto.min_replicas > auto.max_replicas:
                 problems.append(Problem(doc.file, "/".join(path + ("autoscaling",)), f"expected min <= max, found min {auto.min_replicas} > max {auto.max_replicas}", doc.line_of(path + ("autoscaling",))))
             declared = {e.name for e in comp.env}

@@ -132,3 +132,17 @@ def test_cli_bad_input_exit_2_and_dist_untouched(mini):
 def test_cli_unknown_env_is_usage_error(mini):
     proc = run_gitops(mini, "synth", "--env", "qa")
     assert proc.returncode == 2 and "unknown environment(s) qa" in proc.stderr
+
+
+def test_custom_metric_needs_a_scraped_endpoint(mini):
+    _edit(mini / "inventory/shop-api.yaml", lambda d: d.pop("metrics"))
+    assert any("autoscaling/customMetrics" in p and "metrics endpoint" in p for p in _problems(mini))
+
+
+def test_environment_custom_metric_on_unscraped_component(mini):
+    _edit(mini / "environments/dev.yaml", lambda d: d["components"]["stock-service"].update(
+        autoscaling={"min": 1, "max": 2, "cpu": 70, "memory": 80,
+                     "customMetrics": [{"name": "rps", "series": "stock_requests_total", "targetAverageValue": "5"}]}))
+    problems = _problems(mini)
+    assert any("components/stock-service/autoscaling/customMetrics" in p and "nothing scrapes stock_requests_total" in p
+               for p in problems), problems
