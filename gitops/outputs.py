@@ -23,6 +23,7 @@ ENV_FILES: list[tuple[str, str]] = []
 # (path, "module:function(platform) -> bytes")
 GLOBAL_FILES: list[tuple[str, str]] = [
     ("docs/autoscaling-playbook.md", "gitops.playbook:render_playbook"),
+    ("docs/service-inventory.md", "gitops.inventory_report:render_markdown"),
 ]
 
 
