@@ -24,6 +24,7 @@ ENV_FILES: list[tuple[str, str]] = []
 GLOBAL_FILES: list[tuple[str, str]] = [
     ("docs/autoscaling-playbook.md", "gitops.playbook:render_playbook"),
     ("docs/service-inventory.md", "gitops.inventory_report:render_markdown"),
+    ("docker-compose.dev.yml", "gitops.compose:render_compose"),
 ]
 
 
