@@ -5,7 +5,8 @@ covered. Components sharing an image repository (a cronjob running a service's i
 command, say) are built once: one image, one build, one tag per commit, so the job and the service
 it belongs to can never run different builds of the same version. The entry is named after the
 image's owner (long-running components first, then by name) and ``components`` lists every
-component the image serves. Two components that share an image but disagree on where it is built
+active component that runs the image, including those without a Dockerfile of their own (a
+migration job reusing its service's image): the components a new build of it moves. Two components that share an image but disagree on where it is built
 from are an input error (``gitops inventory check`` reports it as INV010).
 
 Entry fields: ``name``, ``repository`` (GitHub ``owner/name`` to check out; null = this
@@ -26,6 +27,11 @@ def matrix(platform: Platform) -> dict:
     for c in platform.components:
         if c.is_buildable:
             groups.setdefault(c.image_repository or f"(no image) {c.name}", []).append(c)
+    # Every active workload running each image, buildable or not (a migration job reusing its service's image).
+    users: dict[str, set[str]] = {}
+    for c in platform.components:
+        if c.is_workload and c.status == "active" and c.image_repository:
+            users.setdefault(c.image_repository, set()).add(c.name)
     include = []
     problems = []
     for image, comps in groups.items():
@@ -43,7 +49,7 @@ def matrix(platform: Platform) -> dict:
             "context": owner.source_path or ".",
             "dockerfile": owner.dockerfile,
             "image": owner.image_repository,
-            "components": [c.name for c in sorted(comps, key=lambda c: c.name)],
+            "components": sorted({c.name for c in comps} | users.get(owner.image_repository, set())),
         })
     if problems:
         raise InputError(problems)
