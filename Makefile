@@ -5,9 +5,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
+# checkov (policy scan of infra/terraform) pins dependencies that clash with the generator's
+# toolchain, so it lives in its own venv; the stamp names the version so a bump reinstalls.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+export CHECKOV_BIN := $(CURDIR)/$(CHECKOV_VENV)/bin/checkov
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: synth check test validate bench deps clean
+.PHONY: synth check test validate bench deps tools clean
 
 deps: $(STAMP) $(NPM_STAMP)
 
@@ -21,6 +27,14 @@ $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+tools: $(CHECKOV_STAMP)
+
+$(CHECKOV_STAMP):
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION)
+	@touch $@
+
 synth: deps
 	$(BIN)/gitops synth
 
@@ -30,11 +44,11 @@ check: deps
 validate: deps
 	$(BIN)/gitops validate
 
-test: deps
+test: deps tools
 	$(BIN)/python -m pytest
 
 bench: deps
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) node_modules .cache
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules .cache

@@ -18,7 +18,9 @@ ENV_TREES: list[tuple[str, str]] = [
 ]
 
 # (path template with {env}, "module:function(platform, env) -> bytes")
-ENV_FILES: list[tuple[str, str]] = []
+ENV_FILES: list[tuple[str, str]] = [
+    ("infra/terraform/environments/{env}/generated.auto.tfvars.json", "gitops.tfvars:render_tfvars"),
+]
 
 # (path, "module:function(platform) -> bytes")
 GLOBAL_FILES: list[tuple[str, str]] = [
