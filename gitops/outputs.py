@@ -15,6 +15,7 @@ from typing import Callable
 # Folders: replaced as a whole (stale files disappear).
 ENV_TREES: list[tuple[str, str]] = [
     ("dist/{env}", "gitops.render:render_environment"),
+    ("argocd/{env}", "gitops.argocd_render:render_argocd"),
 ]
 
 # (path template with {env}, "module:function(platform, env) -> bytes")
