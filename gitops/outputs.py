@@ -25,6 +25,7 @@ ENV_FILES: list[tuple[str, str]] = [
 
 # (path, "module:function(platform) -> bytes")
 GLOBAL_FILES: list[tuple[str, str]] = [
+    (".github/CODEOWNERS", "gitops.codeowners:render_codeowners"),
     ("docs/autoscaling-playbook.md", "gitops.playbook:render_playbook"),
     ("docs/service-inventory.md", "gitops.inventory_report:render_markdown"),
     ("docker-compose.dev.yml", "gitops.compose:render_compose"),
