@@ -141,6 +141,15 @@ def test_tfvars_carry_capacity_version_names_and_cloud_identities(mini):
     assert prod["cloud_identities"][0] == {"name": "shop-api", "namespace": "shop-prod", "service_account": "shop-api"}
 
 
+def test_committed_tfvars_of_the_repository_are_fresh():
+    """The same rule synth --check applies, without rendering any manifest."""
+    platform = load_platform(REPO)
+    for env in platform.environments:
+        path = REPO / TFVARS_PATH.format(env=env.name)
+        assert path.is_file(), f"{path.relative_to(REPO)} missing: run make synth"
+        assert path.read_bytes() == render_tfvars(platform, env), f"{path.relative_to(REPO)} is stale: run make synth"
+
+
 def test_synth_check_reports_a_stale_tfvars_file(mini):
     run_gitops(mini, "synth", "--env", "dev", check=True)
     path = mini / TFVARS_PATH.format(env="dev")
