@@ -7,19 +7,20 @@ setup, no namespace admits traffic from other environments.
 """
 from __future__ import annotations
 
-from gitops.model import Environment
+from gitops.model import Environment, SecretRef
 
 from .base import emit
 from .context import PULL_SECRET_NAME
 from .labels import platform_labels
+from .network import INGRESS_CONTROLLER_NAMESPACE
 from .secrets import EXTERNAL_SECRETS_API, remote_key, store_ref
-from gitops.model import SecretRef
 
 PLATFORM = "platform"
 # Argo CD applies lower waves first: the namespace before what lives in it.
 WAVE_NAMESPACE = "-20"
 WAVE_GUARDRAILS = "-10"
 EXTERNAL_SECRETS_NAMESPACE = "external-secrets"
+ACME_SOLVER_PORT = 8089
 
 
 def _meta(env: Environment, name: str, *, namespaced: bool = True, wave: str = WAVE_GUARDRAILS, labels: dict | None = None) -> dict:
@@ -60,6 +61,17 @@ class PlatformLayer:
                      }]}})
         emit(chart, {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": _meta(env, "default-deny-all"),
                      "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}})
+        # cert-manager answers HTTP-01 challenges from solver pods in this namespace; behind the
+        # default-deny policy Let's Encrypt certificates would never issue without this opening.
+        emit(chart, {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": _meta(env, "allow-acme-http01-solver"),
+                     "spec": {
+                         "podSelector": {"matchLabels": {"acme.cert-manager.io/http01-solver": "true"}},
+                         "policyTypes": ["Ingress"],
+                         "ingress": [{
+                             "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": INGRESS_CONTROLLER_NAMESPACE}}}],
+                             "ports": [{"port": ACME_SOLVER_PORT, "protocol": "TCP"}],
+                         }],
+                     }})
         s = env.secret_store
         emit(chart, {"apiVersion": EXTERNAL_SECRETS_API, "kind": "ClusterSecretStore",
                      "metadata": _meta(env, s.name, namespaced=False, wave=WAVE_NAMESPACE),
