@@ -1,0 +1,234 @@
+"""Promotion commands: promote, diff, status, bump, publish, rollback, hold, release.
+
+Thin: parse flags, call gitops.promote / gitops.diff, print, map errors to exit codes
+(0 ok or nothing to do, 1 refused or failed operation, 2 usage or input error).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..diff import diff_against_ref, diff_envs
+from ..errors import InputError, Problem
+from .common import EXIT_FINDINGS, emit_json, format_option, handle_errors, progress, root_of
+
+diff_format_option = click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
+                                  show_default=True, help="text for terminals, markdown for PR comments, json for machines.")
+github_options = [
+    click.option("--remote", default="origin", show_default=True, help="Git remote to push to and read the default branch from."),
+    click.option("--github-repo", "repository", default=None,
+                 help="owner/repo on GitHub (default: from the remote URL, else $GITHUB_REPOSITORY)."),
+    click.option("--schema-location", "schema_locations", multiple=True, envvar="GITOPS_SCHEMA_LOCATION",
+                 help="CRD schema folder or URL template for validation (repeatable; default: the validator's)."),
+]
+
+
+def _github(fn):
+    for option in reversed(github_options):
+        fn = option(fn)
+    return fn
+
+
+def _options(remote, repository, schema_locations=(), dry_run=False, quiet=False):
+    from ..promote.promote import Options
+    return Options.from_env(remote=remote, repository=repository, dry_run=dry_run,
+                            schema_locations=list(schema_locations) or None,
+                            progress=(lambda m: None) if quiet else progress)
+
+
+def _report(outcome, fmt: str) -> None:
+    if fmt == "json":
+        data = outcome.as_dict()
+        if outcome.status == "dry-run":
+            data["body"] = outcome.body
+        emit_json(data)
+        return
+    for warning in outcome.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if outcome.status == "dry-run":
+        click.echo(outcome.body)
+    click.echo(outcome.message)
+
+
+@click.command("promote")
+@click.option("--from", "source", default=None, help="Source environment (default: the target's promotesFrom).")
+@click.option("--to", "target", required=True, help="Target environment.")
+@click.option("--service", "services", multiple=True, help="Only this component (repeatable). Default: every component enabled in both.")
+@click.option("--dry-run", is_flag=True, help="Render, diff and validate in a temporary worktree; print the PR body; push nothing.")
+@click.option("--reason", default=None, help="Why; recorded in the PR and the commit (required with --skip-gate).")
+@click.option("--skip-gate", is_flag=True, help="Allow a source that is not the target's predecessor (needs --reason).")
+@_github
+@format_option
+@click.pass_context
+@handle_errors
+def promote_command(ctx, source, target, services, dry_run, reason, skip_gate, remote, repository, schema_locations, fmt):
+    """Open (or update) a pull request moving image versions from one environment to the next.
+
+    Copies the schema's promotable fields (image tag and digest) of the chosen services into
+    environments/<to>.yaml, re-renders dist/<to>, validates, commits on
+    promote/<from>-to-<to>/<id> with trailers, pushes, and opens the PR (GITHUB_TOKEN,
+    GITHUB_API_URL). Nothing to promote exits 0 without a branch. Needs a clean checkout.
+    """
+    from ..promote.promote import promote
+    outcome = promote(root_of(ctx), source, target, list(services) or None, skip_gate=skip_gate, reason=reason,
+                      options=_options(remote, repository, schema_locations, dry_run, quiet=fmt == "json"))
+    _report(outcome, fmt)
+
+
+@click.command("rollback")
+@click.option("--env", "env", required=True, help="Environment to roll back.")
+@click.option("--to", "to", default=None, help="Git ref whose versions to restore (default: before the last promotion into ENV).")
+@click.option("--reason", default=None, help="Why; recorded in the PR and the commit.")
+@_github
+@format_option
+@click.pass_context
+@handle_errors
+def rollback_command(ctx, env, to, reason, remote, repository, schema_locations, fmt):
+    """Open a pull request restoring an environment's versions from an earlier commit.
+
+    Default: the commit before the last promotion into ENV (found through the
+    Promoted-To trailers) that no earlier rollback undid. A new commit, never a rewrite;
+    allowed while the environment is on hold.
+    """
+    from ..promote.promote import rollback
+    outcome = rollback(root_of(ctx), env, to, reason=reason, options=_options(remote, repository, schema_locations, quiet=fmt == "json"))
+    _report(outcome, fmt)
+
+
+@click.command("diff")
+@click.argument("envs", nargs=-1)
+@click.option("--base", default=None, help="Compare dist/<env> at this git ref with the working tree (or --head).")
+@click.option("--head", default=None, help="With --base: compare against this ref instead of the working tree.")
+@click.option("--env", "only", multiple=True, help="With --base: only this environment (repeatable). Default: all in dist/.")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when there are differences.")
+@diff_format_option
+@click.pass_context
+@handle_errors
+def diff_command(ctx, envs, base, head, only, exit_code, fmt):
+    """Semantic per-resource diff of rendered manifests.
+
+    \b
+    gitops diff dev prod                 two environments (matched by kind/name)
+    gitops diff --base origin/main       every dist/<env> against a git ref
+    gitops diff --base HEAD~1 --env prod one environment
+    """
+    root = Path(root_of(ctx))
+    if base is None:
+        if len(envs) != 2:
+            raise InputError(Problem("(command line)", "ENVS", "expected two environments (gitops diff A B) or --base REF"))
+        for env in envs:
+            if not (root / "dist" / env).is_dir():
+                raise InputError(Problem("(command line)", "ENVS", f"dist/{env} does not exist; run `gitops synth` first"))
+        results = [diff_envs(root, envs[0], envs[1])]
+    else:
+        if envs:
+            raise InputError(Problem("(command line)", "ENVS", "with --base, choose environments with --env"))
+        from ..promote.git import Git
+        names = set(only)
+        if not names:
+            names = {p.name for p in (root / "dist").iterdir() if p.is_dir() and not p.name.startswith(".")} if (root / "dist").is_dir() else set()
+            try:
+                listing = Git(root).run("ls-tree", "--name-only", base, "--", "dist/")
+                names |= {Path(line).name for line in listing.splitlines() if line}
+            except Exception:  # the ref is checked (with a clear message) by the diff itself
+                pass
+        results = [diff_against_ref(root, base, env, head) for env in sorted(names)]
+    changed = any(not r.empty for r in results)
+    if fmt == "json":
+        emit_json({"ok": not changed, "diffs": [r.as_dict() for r in results]})
+    else:
+        click.echo("\n".join(r.render(fmt).rstrip("\n") for r in results))
+    if exit_code and changed:
+        sys.exit(EXIT_FINDINGS)
+
+
+@click.command("status")
+@format_option
+@click.pass_context
+@handle_errors
+def status_command(ctx, fmt):
+    """Which version of each component runs in each environment, and where they differ."""
+    from ..promote.versions import status, status_text
+    data = status(root_of(ctx))
+    if fmt == "json":
+        emit_json(data)
+    else:
+        click.echo(status_text(data), nl=False)
+
+
+@click.command("bump")
+@click.option("--env", "env", required=True, help="Environment to update (usually dev).")
+@click.option("--service", required=True, help="Component whose image was built.")
+@click.option("--tag", required=True, help="Image tag (vX.Y.Z or sha-<7>; never latest).")
+@click.option("--digest", default=None, help="Image digest sha256:<64 hex> (required where policy.requireDigest).")
+@format_option
+@click.pass_context
+@handle_errors
+def bump_command(ctx, env, service, tag, digest, fmt):
+    """Set a component's image in one environment file (minimal diff) and re-render it.
+
+    What the image build job calls after pushing an image. Writes nothing on bad input (exit 2).
+    """
+    from ..promote.versions import bump
+    result = bump(root_of(ctx), env, service, tag, digest, progress=None if fmt == "json" else progress)
+    if fmt == "json":
+        emit_json(result)
+    elif result["changed"]:
+        old, new = result["old"], result["new"]
+        click.echo(f"{service} in {env}: {old.get('image.tag', '-')} -> {new['image.tag']}"
+                   + (f" ({new['image.digest']})" if new.get("image.digest") else "") + f"; re-rendered dist/{env}")
+    else:
+        click.echo(f"{service} in {env} is already {tag}; nothing changed")
+
+
+@click.command("publish")
+@click.option("--repo", "repo_url", required=True, help="Git URL of the environment repository Argo CD watches.")
+@click.option("--env", "envs", multiple=True, help="Environment to publish (repeatable). Default: every dist/<env>.")
+@click.option("--branch", default=None, help="Branch of the environment repository (default: its default branch).")
+@format_option
+@click.pass_context
+@handle_errors
+def publish_command(ctx, repo_url, envs, branch, fmt):
+    """Mirror dist/<env> into <env>/ of a dedicated environment repository (Source-Commit trailer)."""
+    from ..promote.publish import publish
+    result = publish(root_of(ctx), repo_url, list(envs) or None, branch=branch, progress=None if fmt == "json" else progress)
+    if fmt == "json":
+        emit_json(result)
+    elif result["changed"]:
+        click.echo(f"published {', '.join(result['environments'])} as {result['commit'][:12]} "
+                   f"(Source-Commit: {result['source_commit'][:12]})")
+    else:
+        click.echo(f"nothing to publish: {', '.join(result['environments'])} already up to date")
+
+
+@click.command("hold")
+@click.option("--env", "env", required=True, help="Environment to stop promotions into.")
+@click.option("--reason", required=True, help="Why (shown to whoever tries to promote).")
+@click.option("--no-commit", is_flag=True, help="Only write holds/<env>.yaml; do not commit it.")
+@format_option
+@click.pass_context
+@handle_errors
+def hold_command(ctx, env, reason, no_commit, fmt):
+    """Stop promotions into ENV: writes and commits holds/<env>.yaml (push it to share)."""
+    from ..promote.holds import place_hold
+    result = place_hold(root_of(ctx), env, reason, commit=not no_commit)
+    emit_json(result) if fmt == "json" else click.echo(result["message"])
+
+
+@click.command("release")
+@click.option("--env", "env", required=True, help="Environment to resume promotions into.")
+@click.option("--no-commit", is_flag=True, help="Only delete holds/<env>.yaml; do not commit.")
+@format_option
+@click.pass_context
+@handle_errors
+def release_command(ctx, env, no_commit, fmt):
+    """Resume promotions into ENV: removes and commits holds/<env>.yaml (push it to share)."""
+    from ..promote.holds import release_hold
+    result = release_hold(root_of(ctx), env, commit=not no_commit)
+    emit_json(result) if fmt == "json" else click.echo(result["message"])
+
+
+COMMANDS = [promote_command, rollback_command, diff_command, status_command, bump_command, publish_command,
+            hold_command, release_command]

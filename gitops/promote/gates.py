@@ -1,0 +1,199 @@
+"""Promotion gates: each returns a :class:`Gate` (passed, failed, skipped or warning).
+
+The orchestration evaluates every gate it can before any side effect and reports all
+failures at once; a failed gate stops the promotion with exit code 1.
+
+| gate | rule | skippable |
+|---|---|---|
+| order | the source is the target's ``promotesFrom`` | ``--skip-gate --reason`` (recorded in PR and commit) |
+| checkout | clean worktree, on a branch (not detached) | no |
+| hold | no ``holds/<target>.yaml`` locally or on the remote default branch | no (``gitops release``) |
+| default-branch | production (an environment nothing promotes from) only receives versions that the source environment has on the remote default branch | no |
+| validation | ``gitops.validate.run_validation`` on the re-rendered target | no |
+"""
+from __future__ import annotations
+
+import inspect
+import io
+from contextlib import redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+from ..errors import GitopsError
+from ..model import Platform
+from .envfile import plain_values, values_of
+from .git import Git
+from .holds import hold_relpath, parse_hold, read_hold
+
+ICONS = {"passed": "✅", "failed": "❌", "skipped": "⚠️", "warning": "⚠️"}
+
+
+@dataclass(frozen=True)
+class Gate:
+    name: str
+    status: str  # passed | failed | skipped | warning
+    message: str
+    details: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+    def markdown(self) -> str:
+        line = f"- {ICONS[self.status]} **{self.name}** ({self.status}): {self.message}"
+        if self.details:
+            line += "\n\n  <details><summary>details</summary>\n\n  ```\n" + "\n".join(
+                "  " + x for x in self.details.strip().splitlines()[:60]) + "\n  ```\n  </details>"
+        return line
+
+    def text(self) -> str:
+        return f"[{self.status}] {self.name}: {self.message}"
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "status": self.status, "message": self.message}
+
+
+class GateFailed(GitopsError):
+    def __init__(self, gates: list[Gate]):
+        failed = [g for g in gates if g.failed]
+        lines = [f"promotion refused by {len(failed)} gate(s):"] + [f"  - {g.name}: {g.message}" for g in failed]
+        for g in failed:
+            if g.details:
+                lines.append(f"  {g.name} details:")
+                lines += ["    " + x for x in g.details.strip().splitlines()[:40]]
+        super().__init__("\n".join(lines))
+        self.gates = gates
+
+
+def successors(platform: Platform, env: str) -> list[str]:
+    return [e.name for e in platform.environments if e.promotes_from == env]
+
+
+def is_production(platform: Platform, env: str) -> bool:
+    """The end of a promotion chain: an environment nothing promotes from (prod)."""
+    return not successors(platform, env) and platform.environment(env).promotes_from is not None
+
+
+def order_gate(platform: Platform, source: str, target: str, skip: bool, reason: str | None, who: str = "") -> Gate:
+    expected = platform.environment(target).promotes_from
+    if expected == source:
+        return Gate("order", "passed", f"`{source}` is the predecessor of `{target}` (promotesFrom)")
+    why = (f"`{target}` promotes from `{expected}`, not `{source}`" if expected
+           else f"`{target}` is the start of the chain (promotesFrom: null); nothing promotes into it")
+    if skip:
+        return Gate("order", "skipped", f"{why}; gate skipped{f' by {who}' if who else ''}: {reason}")
+    return Gate("order", "failed", f"{why}. Promote `{expected or '-'}` -> `{target}`, or pass "
+                                   f"--skip-gate --reason TEXT (recorded in the PR and commit)")
+
+
+def checkout_gate(git: Git) -> Gate:
+    branch = git.current_branch()
+    if branch is None:
+        return Gate("checkout", "failed", "HEAD is detached: check out a branch (usually the default branch) first")
+    dirty = git.dirty()
+    if dirty:
+        shown = ", ".join(line[3:] for line in dirty[:5]) + (" ..." if len(dirty) > 5 else "")
+        return Gate("checkout", "failed", f"the worktree has uncommitted changes ({shown}): commit or stash them; "
+                                          "a promotion is built from HEAD and must not silently leave them out")
+    return Gate("checkout", "passed", f"clean worktree on branch `{branch}`")
+
+
+def hold_gate(root: Path, git: Git, env: str, remote_ref: str | None) -> Gate:
+    local = read_hold(root, env)
+    remote = parse_hold(env, git.show(remote_ref, hold_relpath(env)), f"{remote_ref}:{hold_relpath(env)}") if remote_ref else None
+    hold = local or remote
+    if hold:
+        where = "in this checkout" if local else f"on {remote_ref.replace('refs/remotes/', '')}"
+        return Gate("hold", "failed", f"{hold.describe()} ({hold_relpath(env)} {where}); "
+                                      f"`gitops release --env {env}` lifts it")
+    return Gate("hold", "passed", f"no hold on `{env}`")
+
+
+def default_branch_gate(git: Git, source: str, target: str, remote_ref: str, promoted: dict[str, dict]) -> Gate:
+    """Production only receives versions that the source environment already runs on the default branch."""
+    label = remote_ref.replace("refs/remotes/", "")
+    text = git.show(remote_ref, f"environments/{source}.yaml")
+    if text is None:
+        return Gate("default-branch", "failed", f"environments/{source}.yaml does not exist on {label}")
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        return Gate("default-branch", "failed", f"environments/{source}.yaml on {label} is not valid YAML: {exc}")
+    mismatches = []
+    for name, values in sorted(promoted.items()):
+        on_main = plain_values(values_of(((data.get("components") or {}).get(name))))
+        if on_main != plain_values(values):
+            mismatches.append(f"{name} {_fmt(values)} (on {label}: {_fmt(on_main) or 'absent'})")
+    if mismatches:
+        return Gate("default-branch", "failed",
+                    f"promoting to `{target}` needs versions that `{source}` runs on {label}; not there yet: "
+                    + "; ".join(mismatches) + f". Merge the `{source}` promotion first (and fetch).")
+    return Gate("default-branch", "passed", f"every promoted version is what `{source}` runs on {label}")
+
+
+def _fmt(values: dict) -> str:
+    tag = values.get("image.tag")
+    digest = values.get("image.digest")
+    return f"{tag}" + (f"@{str(digest)[:19]}…" if digest else "") if tag else ", ".join(f"{k}={v}" for k, v in values.items())
+
+
+Validator = Callable[[Path, str], Gate]
+
+
+def default_validator(root: Path, env: str, schema_locations: list[str] | None = None,
+                      origin: Path | None = None) -> Gate:
+    """Run `gitops validate` (gitops.validate.run_validation) on one environment of ``root``.
+
+    ``root`` is the temporary worktree; CRD schema locations default to the validator's
+    default for ``origin`` (the user's checkout), since a worktree in /tmp has no ../shared.
+    """
+    try:
+        from gitops.validate import run_validation  # type: ignore[attr-defined]
+    except ImportError as exc:
+        return Gate("validation", "skipped", f"validation NOT run: gitops.validate.run_validation is not available "
+                                             f"({exc}); review the rendered diff with extra care")
+    kwargs: dict = {"envs": [env]}
+    if "schema_locations" in inspect.signature(run_validation).parameters:
+        locations = list(schema_locations or [])
+        if not locations and origin is not None:
+            try:
+                from gitops.validate import default_schema_locations  # type: ignore[attr-defined]
+                locations = default_schema_locations(origin)
+            except ImportError:
+                locations = []
+        if locations:
+            kwargs["schema_locations"] = locations
+    captured = io.StringIO()
+    with redirect_stdout(captured):
+        report = run_validation(root, **kwargs)
+    if getattr(report, "ok", False):
+        return Gate("validation", "passed", f"`gitops validate` passed for `{env}`" + _counts(report))
+    return Gate("validation", "failed", f"`gitops validate` found problems in `{env}`" + _counts(report),
+                _report_text(report))
+
+
+def _counts(report) -> str:
+    errors = getattr(report, "errors", None)
+    findings = getattr(report, "findings", None)
+    parts = []
+    if isinstance(errors, (list, tuple)):
+        parts.append(f"{len(errors)} error(s)")
+    if isinstance(findings, (list, tuple)) and isinstance(errors, (list, tuple)) and len(findings) > len(errors):
+        parts.append(f"{len(findings) - len(errors)} warning(s)")
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _report_text(report) -> str:
+    try:
+        from gitops.validate.report import format_text  # type: ignore[import-not-found]
+        return format_text(report)
+    except Exception:  # the validator's own formatter is optional
+        pass
+    lines = []
+    for f in getattr(report, "findings", None) or []:
+        where = f"{getattr(f, 'file', '')}:{getattr(f, 'line', '') or ''}"
+        lines.append(f"{where} {getattr(f, 'rule_id', '')} {getattr(f, 'message', f)}")
+    return "\n".join(lines) or str(report)

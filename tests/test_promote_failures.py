@@ -1,0 +1,243 @@
+"""Failure behaviour of promotion: gates, interruptions, push rejection, GitHub outages and auth.
+
+Rendering is replaced here by a small stand-in that rewrites the Deployment image from
+the environment file (the real cdk8s render is covered end to end in test_promote_e2e.py);
+everything else is real: git repositories, a bare remote, the HTTP fake of GitHub.
+"""
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+import yaml
+
+import gitops.synth
+from gitops.canonical import dump_object
+from gitops.errors import GitopsError, InputError
+from gitops.promote.gates import Gate, GateFailed
+from gitops.promote.git import Git
+from gitops.promote.promote import Options, find_last_promotion, promote
+
+from .github_fake import FakeGitHub
+from .test_promote_support import CRDS, DIGEST_A, copy_setup, template, trailers
+
+
+def fake_render(root, envs=None, **kwargs):
+    """Stand-in for synth: the Deployment's image follows the environment file."""
+    root = Path(root)
+    for env in envs:
+        image = yaml.safe_load((root / "environments" / f"{env}.yaml").read_text())["components"]["shop-api"]["image"]
+        path = root / "dist" / env / "shop-api" / "deployment-shop-api.yaml"
+        obj = yaml.safe_load(path.read_text())
+        obj["spec"]["template"]["spec"]["containers"][0]["image"] = (
+            f"ghcr.io/meetinity/shop-api:{image['tag']}" + (f"@{image['digest']}" if image.get("digest") else ""))
+        path.write_bytes(dump_object(obj))
+
+
+@pytest.fixture(scope="module")
+def fake():
+    server = FakeGitHub().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def setup(tmp_path, fake, monkeypatch):
+    s = copy_setup(template(), tmp_path / "s")
+    fake.reset()
+    fake.git_dir = s.bare
+    monkeypatch.setenv("GITOPS_GITHUB_BACKOFF", "0")
+    monkeypatch.setattr(gitops.synth, "synth", fake_render)
+    return s
+
+
+def opts(fake, **kw) -> Options:
+    base = dict(token=fake.token, api_url=fake.url, schema_locations=[str(CRDS)] if CRDS.is_dir() else None)
+    return Options(**{**base, **kw})
+
+
+def ok_validator(root, env):
+    return Gate("validation", "passed", "stubbed")
+
+
+def bump_dev(setup, tag="v1.3.0", digest=DIGEST_A, push=True):
+    from gitops.promote.envfile import EnvFile
+    path = setup.root / "environments" / "dev.yaml"
+    env = EnvFile.read(path)
+    env.set_values("shop-api", {"image.tag": tag, "image.digest": digest})
+    path.write_text(env.text)
+    setup.commit_all(f"dev: shop-api {tag}")
+    if push:
+        setup.git("push", "--quiet", "origin", "main")
+
+
+def test_nothing_to_promote_creates_nothing(setup, fake):
+    outcome = promote(setup.root, "dev", "staging", options=opts(fake))
+    assert outcome.status == "nothing" and "nothing to promote" in outcome.message
+    assert setup.remote_branches() == ["main"] and not fake.log
+
+
+@pytest.mark.parametrize("step", ["render", "validation", "branch"])
+def test_interrupted_promotion_leaves_everything_as_before(setup, fake, monkeypatch, step):
+    bump_dev(setup)
+    before = setup.snapshot()
+    options = opts(fake, validator=ok_validator)
+    if step == "render":
+        def boom(*a, **k):
+            raise RuntimeError("render crashed")
+        monkeypatch.setattr(gitops.synth, "synth", boom)
+    elif step == "validation":
+        options.validator = lambda root, env: Gate("validation", "failed", "2 error(s)", "dist/staging/x.yaml:3 SCH001 bad")
+    else:
+        def no_ref(self, *a):
+            raise GitopsError("disk full")
+        monkeypatch.setattr(Git, "update_branch", no_ref)
+    with pytest.raises((RuntimeError, GitopsError)) as exc:
+        promote(setup.root, "dev", "staging", options=options)
+    if step == "validation":
+        assert isinstance(exc.value, GateFailed) and "SCH001 bad" in str(exc.value)
+    assert setup.snapshot() == before  # files, index, HEAD, branches, worktrees, remote
+    assert not fake.pulls
+
+
+def test_checkout_and_hold_gates(setup, fake):
+    bump_dev(setup)
+    (setup.root / "notes.txt").write_text("wip")
+    with pytest.raises(GateFailed) as exc:
+        promote(setup.root, "dev", "staging", options=opts(fake))
+    assert "uncommitted changes (notes.txt)" in str(exc.value)
+    (setup.root / "notes.txt").unlink()
+
+    setup.git("checkout", "--quiet", "--detach")
+    with pytest.raises(GateFailed) as exc:
+        promote(setup.root, "dev", "staging", options=opts(fake))
+    assert "HEAD is detached" in str(exc.value)
+    setup.git("checkout", "--quiet", "main")
+
+    # A hold pushed by someone else stops a checkout that does not have it yet.
+    from gitops.promote.holds import place_hold
+    place_hold(setup.root, "staging", "load test running")
+    setup.git("push", "--quiet", "origin", "main")
+    setup.git("reset", "--quiet", "--hard", "HEAD~1")
+    with pytest.raises(GateFailed) as exc:
+        promote(setup.root, "dev", "staging", options=opts(fake))
+    assert "load test running" in str(exc.value) and "on origin/main" in str(exc.value)
+    assert "main is 1 commit(s) behind origin/main: `git pull --ff-only`" in str(exc.value)
+    assert setup.remote_branches() == ["main"] and not fake.pulls
+
+
+def test_order_gate_and_recorded_skip(setup, fake):
+    bump_dev(setup)
+    with pytest.raises(GateFailed) as exc:
+        promote(setup.root, "dev", "prod", options=opts(fake))
+    assert "`prod` promotes from `staging`, not `dev`" in str(exc.value)
+    with pytest.raises(InputError):
+        promote(setup.root, "dev", "prod", skip_gate=True, options=opts(fake))
+    # An open promotion into staging must not be touched by a promotion into prod.
+    setup.git("push", "--quiet", "origin", "main:promote/dev-to-staging/0000000000")
+    fake._create({"title": "older", "head": "promote/dev-to-staging/0000000000", "base": "main"})
+    outcome = promote(setup.root, "dev", "prod", skip_gate=True, reason="hotfix for INC-9",
+                      options=opts(fake, validator=ok_validator))
+    assert outcome.status == "opened" and outcome.superseded == []
+    t = trailers(setup, f"origin/{outcome.plan.branch}")
+    assert t["Gate-Skipped"] == "order: hotfix for INC-9" and t["Promoted-From"] == "dev"
+    body = fake.pulls[outcome.pull["number"]]["body"]
+    assert "**order** (skipped)" in body and "hotfix for INC-9" in body
+    assert fake.pulls[1]["state"] == "open"
+
+
+def test_production_only_receives_versions_on_the_default_branch(setup, fake):
+    from gitops.promote.envfile import EnvFile
+    path = setup.root / "environments" / "staging.yaml"
+    env = EnvFile.read(path)
+    env.set_values("shop-api", {"image.tag": "v9.9.9", "image.digest": DIGEST_A})
+    path.write_text(env.text)
+    setup.commit_all("staging edited locally, not pushed")
+    with pytest.raises(GateFailed) as exc:
+        promote(setup.root, "staging", "prod", options=opts(fake))
+    assert "default-branch" in str(exc.value) and "shop-api v9.9.9" in str(exc.value)
+    assert "on origin/main: v1.2.0" in str(exc.value)
+
+
+def test_production_refuses_unpinned_images(setup, fake):
+    from gitops.promote.envfile import EnvFile
+    path = setup.root / "environments" / "staging.yaml"
+    env = EnvFile.read(path)
+    env.set_values("shop-api", {"image.tag": "v1.3.0"})
+    path.write_text(env.text)
+    setup.commit_all("staging: shop-api v1.3.0 without digest")
+    with pytest.raises(InputError) as exc:
+        promote(setup.root, "staging", "prod", options=opts(fake))
+    assert "environments/staging.yaml at components/shop-api/image/digest" in str(exc.value)
+    assert "prod requires images pinned by digest" in str(exc.value)
+
+
+def test_push_rejected_keeps_the_local_branch_and_resumes(setup, fake):
+    bump_dev(setup)
+    hook = setup.bare / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'protected by policy' >&2\nexit 1\n")
+    hook.chmod(hook.stat().st_mode | stat.S_IEXEC)
+    before = setup.snapshot()
+    with pytest.raises(GitopsError) as exc:
+        promote(setup.root, "dev", "staging", options=opts(fake, validator=ok_validator))
+    message = str(exc.value)
+    branch = [b for b in setup.git("for-each-ref", "--format=%(refname:short)", "refs/heads/promote/").splitlines()]
+    assert len(branch) == 1 and f"git push origin {branch[0]}" in message and "re-run" in message
+    assert "protected by policy" in message
+    after = setup.snapshot()
+    assert {k: after[k] for k in ("files", "status", "head", "branch", "worktrees", "remote")} == \
+           {k: before[k] for k in ("files", "status", "head", "branch", "worktrees", "remote")}
+    assert not fake.pulls
+    hook.unlink()
+    outcome = promote(setup.root, "dev", "staging", options=opts(fake, validator=ok_validator))
+    assert outcome.status == "opened" and outcome.commit is None  # resumed: the kept commit is pushed as is
+    assert setup.remote_git("rev-parse", branch[0]) == setup.git("rev-parse", branch[0])
+
+
+def test_github_outage_then_resume_without_duplicate(setup, fake):
+    bump_dev(setup)
+    fake.fail(503, times=100, method="POST", path=r"/pulls$")
+    with pytest.raises(GitopsError) as exc:
+        promote(setup.root, "dev", "staging", options=opts(fake, validator=ok_validator))
+    assert "503" in str(exc.value) and "re-run the same command" in str(exc.value)
+    assert fake.calls("POST", r"/pulls$") == 4  # bounded: GITOPS_GITHUB_RETRIES default 4
+    fake.reset()
+    # The answer to the create is lost once: the retry finds the PR by head instead of opening another.
+    fake.fail(502, times=1, method="POST", path=r"/pulls$", after_effect=True)
+    outcome = promote(setup.root, "dev", "staging", options=opts(fake, validator=ok_validator))
+    assert len(fake.pulls) == 1 and outcome.pull["number"] == 1
+    assert fake.labels[1] == ["promotion", "env:staging"]
+
+
+def test_credentials_are_checked_before_anything_is_pushed(setup, fake):
+    bump_dev(setup)
+    for token, expected in ((None, "GITHUB_TOKEN is not set"), ("expired", "401")):
+        with pytest.raises(GitopsError) as exc:
+            promote(setup.root, "dev", "staging", options=opts(fake, token=token))
+        assert expected in str(exc.value) and "GITHUB_TOKEN" in str(exc.value)
+    assert setup.remote_branches() == ["main"]
+    assert setup.git("for-each-ref", "refs/heads/promote/") == ""
+
+
+def test_dry_run_needs_no_token_and_changes_nothing(setup, fake):
+    bump_dev(setup)
+    before = setup.snapshot()
+    outcome = promote(setup.root, "dev", "staging", options=opts(fake, token=None, dry_run=True, validator=ok_validator))
+    assert outcome.status == "dry-run"
+    assert "| `shop-api` | `v1.2.0` → **`v1.3.0`** |" in outcome.body
+    assert "`Deployment shop-staging/shop-api` | image |" in outcome.body
+    assert setup.snapshot() == before and not fake.log
+
+
+def test_rollback_target_skips_promotions_already_rolled_back(setup):
+    git = Git(setup.root)
+    setup.git("commit", "--quiet", "--allow-empty", "-m", "p1\n\nPromoted-To: prod\nPromoted-From: staging")
+    p1 = setup.git("rev-parse", "HEAD")
+    setup.git("commit", "--quiet", "--allow-empty", "-m", "p2\n\nPromoted-To: prod\nPromoted-From: staging")
+    p2 = setup.git("rev-parse", "HEAD")
+    setup.git("commit", "--quiet", "--allow-empty", "-m", "s\n\nPromoted-To: staging\nPromoted-From: dev")
+    assert find_last_promotion(git, "prod")["sha"] == p2
+    setup.git("commit", "--quiet", "--allow-empty", "-m", f"r\n\nRollback-Of: {p2}\nEnvironment: prod")
+    assert find_last_promotion(git, "prod")["sha"] == p1
+    assert find_last_promotion(git, "dev") is None

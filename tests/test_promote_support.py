@@ -1,0 +1,158 @@
+"""Shared set-up for the promotion tests: a real git repository with a real bare remote.
+
+The platform is the `mini` fixture plus a staging environment (dev -> staging -> prod),
+synthesized once per session; each test gets a copy (repository and remote), so tests
+never share git state. The remote is configured as https://github.com/meetinity/gitops.git
+(owner/repo are read from it) and redirected to the bare repository with
+``url.<bare>.insteadOf``, exactly as git would rewrite it.
+"""
+from __future__ import annotations
+
+import atexit
+import functools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .conftest import MINI, REPO, copy_inputs
+
+CRDS = REPO.parent / "shared" / "schemas" / "crds"
+REMOTE_URL = "https://github.com/meetinity/gitops.git"
+DIGEST_A = "sha256:" + "a" * 64
+DIGEST_B = "sha256:" + "b" * 64
+DIGEST_C = "sha256:" + "c" * 64
+
+
+def git(cwd: Path, *args: str) -> str:
+    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)} failed: {proc.stderr}")
+    return proc.stdout.strip()
+
+
+@dataclass
+class Setup:
+    base: Path
+
+    @property
+    def root(self) -> Path:
+        return self.base / "work"
+
+    @property
+    def bare(self) -> Path:
+        return self.base / "remote.git"
+
+    def git(self, *args: str) -> str:
+        return git(self.root, *args)
+
+    def remote_git(self, *args: str) -> str:
+        return git(self.bare, *args)
+
+    def remote_branches(self) -> list[str]:
+        out = self.remote_git("for-each-ref", "--format=%(refname:short)", "refs/heads/")
+        return sorted(out.splitlines())
+
+    def snapshot(self) -> dict:
+        """Everything a failed promotion must leave untouched."""
+        files = {p.relative_to(self.root).as_posix(): p.read_bytes() for p in sorted(self.root.rglob("*"))
+                 if p.is_file() and ".git" not in p.relative_to(self.root).parts and ".cache" not in p.parts}
+        return {"files": files, "status": self.git("status", "--porcelain"), "head": self.git("rev-parse", "HEAD"),
+                "branch": self.git("symbolic-ref", "--short", "HEAD"),
+                "branches": self.git("for-each-ref", "--format=%(refname)", "refs/heads/"),
+                "worktrees": self.git("worktree", "list", "--porcelain").count("worktree "),
+                "remote": self.remote_branches()}
+
+    def commit_all(self, message: str) -> str:
+        self.git("add", "--all")
+        self.git("commit", "--quiet", "-m", message)
+        return self.git("rev-parse", "HEAD")
+
+    def merge(self, branch: str) -> None:
+        """What pressing "Merge" on GitHub does: a merge commit on main, pushed."""
+        self.git("fetch", "--quiet", "origin")
+        self.git("merge", "--quiet", "--no-ff", "-m", f"Merge {branch}", f"origin/{branch}")
+        self.git("push", "--quiet", "origin", "main")
+
+    def env_text(self, env: str) -> str:
+        return (self.root / "environments" / f"{env}.yaml").read_text()
+
+
+def build_template(base: Path) -> Setup:
+    setup = Setup(base)
+    root = copy_inputs(MINI, setup.root)
+    prod = (root / "environments" / "prod.yaml").read_text()
+    staging = ("# Staging: production-like, promoted from dev; images may be unpinned.\n"
+               + prod.replace("prod", "staging").replace("10.2.0.0", "10.1.0.0")
+               .replace("requireDigest: true, autoSync: false", "requireDigest: false, autoSync: true"))
+    (root / "environments" / "staging.yaml").write_text(staging)
+    (root / "environments" / "prod.yaml").write_text(
+        "# Production: promoted from staging only, pinned by digest.\n" + prod.replace("promotesFrom: dev", "promotesFrom: staging"))
+    # dev runs what the build job bumped: tag and digest (as prod and staging do).
+    dev = (root / "environments" / "dev.yaml").read_text()
+    dev = dev.replace("image: {tag: v1.2.0}", 'image: {tag: v1.2.0, digest: "sha256:' + "1" * 64 + '"}')
+    dev = dev.replace("image: {tag: v0.9.1}", 'image: {tag: v0.9.1, digest: "sha256:' + "2" * 64 + '"}', 1)
+    (root / "environments" / "dev.yaml").write_text(dev)
+    (root / ".gitignore").write_text(".cache/\n")
+    from gitops.synth import synth
+    synth(root, no_cache=True)
+    git(base, "init", "--quiet", "--bare", "-b", "main", str(setup.bare))
+    git(base, "init", "--quiet", "-b", "main", str(root))
+    for key, value in (("user.name", "Release Bot"), ("user.email", "bot@example.com"), ("commit.gpgsign", "false")):
+        setup.git("config", key, value)
+    setup.git("remote", "add", "origin", REMOTE_URL)
+    setup.git("config", f"url.{setup.bare}.insteadOf", REMOTE_URL)
+    setup.commit_all("platform: dev -> staging -> prod")
+    setup.git("push", "--quiet", "-u", "origin", "main")
+    return setup
+
+
+@functools.lru_cache(maxsize=None)
+def template() -> Setup:
+    """Built once per test process (synth of three environments), copied by every test that needs it."""
+    base = Path(tempfile.mkdtemp(prefix="gitops-promote-template-"))
+    atexit.register(shutil.rmtree, base, True)
+    return build_template(base / "t")
+
+
+def copy_setup(template: Setup, base: Path) -> Setup:
+    shutil.copytree(template.base, base, symlinks=True)
+    setup = Setup(base)
+    setup.git("config", "--remove-section", f"url.{template.bare}")
+    setup.git("config", f"url.{setup.bare}.insteadOf", REMOTE_URL)
+    return setup
+
+
+def cli_env(fake) -> dict:
+    env = {**os.environ, "GITHUB_TOKEN": fake.token, "GITHUB_API_URL": fake.url, "GITOPS_GITHUB_BACKOFF": "0.01",
+           "GITOPS_GITHUB_TIMEOUT": "5", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    env.pop("GITHUB_REPOSITORY", None)
+    if CRDS.is_dir():  # where CI points the validator (DESIGN.md: ../shared/schemas/crds)
+        env["GITOPS_SCHEMA_LOCATION"] = str(CRDS)
+    return env
+
+
+def gitops(setup: Setup, fake, *args: str, expect: int | None = 0, spawn: bool = False) -> subprocess.CompletedProcess:
+    """Run the gitops CLI: in-process through click's runner (fast), or as a real process (``spawn``)."""
+    env = cli_env(fake) if fake else None
+    if spawn:
+        proc = subprocess.run([sys.executable, "-m", "gitops", "--root", str(setup.root), *args], capture_output=True,
+                              text=True, cwd=REPO, env=env)
+    else:
+        from click.testing import CliRunner
+        from gitops.cli import main
+        result = CliRunner().invoke(main, ["--root", str(setup.root), *args], env=env, catch_exceptions=False)
+        proc = subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
+    if expect is not None and proc.returncode != expect:
+        raise AssertionError(f"gitops {' '.join(args)} exited {proc.returncode} (expected {expect})\n"
+                             f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+    return proc
+
+
+def trailers(setup: Setup, ref: str) -> dict[str, str]:
+    out = setup.git("log", "-1", "--format=%(trailers:unfold,separator=%x1e)", ref)
+    pairs = [line.split(": ", 1) for line in out.split("\x1e") if ": " in line]
+    return {k.strip(): v.strip() for k, v in pairs}
