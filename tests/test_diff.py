@@ -158,4 +158,5 @@ def test_cli_diff_against_a_git_ref_and_between_environments(tmp_path):
     proc = run_gitops(root, "diff", "dev", "prod", "--format", "markdown")
     assert proc.returncode == 0 and "`dist/dev` → `dist/prod`" in proc.stdout
     assert run_gitops(root, "diff", "dev").returncode == 2
-    assert run_gitops(root, "diff", "--base", "no-such-ref", "--env", "dev").returncode == 1
+    proc = run_gitops(root, "diff", "--base", "no-such-ref", "--env", "dev")
+    assert proc.returncode == 2 and "unknown 'no-such-ref'" in proc.stderr

@@ -126,6 +126,9 @@ def diff_command(ctx, envs, base, head, only, exit_code, fmt):
         if envs:
             raise InputError(Problem("(command line)", "ENVS", "with --base, choose environments with --env"))
         from ..promote.git import Git
+        for flag, ref in (("--base", base), ("--head", head)):
+            if ref and Git(root).rev(ref) is None:
+                raise InputError(Problem("(command line)", flag, f"expected a git commit or ref, found unknown {ref!r}"))
         names = set(only)
         if not names:
             names = {p.name for p in (root / "dist").iterdir() if p.is_dir() and not p.name.startswith(".")} if (root / "dist").is_dir() else set()
