@@ -52,7 +52,7 @@ sys.path.insert(0, {str(REPO)!r})
 start = time.perf_counter()
 from pathlib import Path
 from gitops.load import load_platform
-from gitops.canonical import dump_object
+from gitops.canonical import canonical_object, dump_yaml
 from gitops.render import object_filename
 import charts.base as base
 from charts.context import ComponentContext
@@ -81,7 +81,8 @@ for env in platform.environments:
         d = out / env.name / folder
         d.mkdir(parents=True, exist_ok=True)
         for obj in objs:
-            (d / object_filename(obj)).write_bytes(dump_object(obj))
+            # yaml.dump with CSafeDumper (canonical settings), not the generator's fast emitter.
+            (d / object_filename(obj)).write_bytes(dump_yaml(canonical_object(obj)).encode())
 print(time.perf_counter() - start)
 """
     start = time.perf_counter()
@@ -147,7 +148,8 @@ def main() -> None:
         ]
         print(f"{'measurement':44} {'seconds':>8}  notes")
         for label, value, note in rows:
-            print(f"{label:44} {value if value is None else f'{value:8.2f}':>8}  {note}")
+            shown = "-" if value is None else f"{value:8.2f}"
+            print(f"{label:44} {shown:>8}  {note}")
         print(f"peak RSS of a child process: {peak_mb:.0f} MiB")
         print(f"synth/plain ratio: {synth_s / plain_s:.1f}x")
     finally:
