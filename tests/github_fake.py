@@ -21,7 +21,6 @@ import json
 import re
 import subprocess
 import threading
-import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -41,6 +40,8 @@ class FakeGitHub:
         self._delays: list[dict] = []
         self._next = 1
         self._lock = threading.Lock()
+        self._generation = 0                 # bumped by reset(): late answers of a previous test are dropped
+        self._wake = threading.Event()       # set by reset(): delayed handlers stop sleeping
         self.server: ThreadingHTTPServer | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -73,6 +74,9 @@ class FakeGitHub:
 
     def reset(self) -> None:
         with self._lock:
+            self._generation += 1
+            self._wake.set()
+            self._wake = threading.Event()
             self.pulls.clear(), self.comments.clear(), self.labels.clear(), self.requested.clear()
             self.log.clear(), self._failures.clear(), self._delays.clear()
             self._next = 1
@@ -119,9 +123,12 @@ class FakeGitHub:
         method = h.command
         length = int(h.headers.get("Content-Length") or 0)
         raw = h.rfile.read(length) if length else b""
+        generation = self._generation
         delay = self._take(self._delays, method, path)
         if delay:
-            time.sleep(delay["seconds"])
+            self._wake.wait(delay["seconds"])
+            if generation != self._generation:
+                return  # reset meanwhile: the client gave up long ago
         auth = h.headers.get("Authorization", "")
         if auth not in (f"Bearer {self.token}", f"token {self.token}"):
             return self._send(h, method, path, 401, {"message": "Bad credentials",
