@@ -35,14 +35,14 @@ def test_promotion_flow(world):
     # 1. The image build job bumps dev; CI commits and pushes.
     status = json.loads(gitops(setup, fake, "status", "--format", "json").stdout)
     assert not next(r for r in status["components"] if r["component"] == "shop-api")["differs"]
-    out = gitops(setup, fake, "bump", "--env", "dev", "--service", "shop-api", "--tag", "v1.3.0", "--digest", DIGEST_A,
-                 spawn=True)
+    out = gitops(setup, fake, "bump", "--env", "dev", "--service", "shop-api", "--tag", "v1.3.0", "--digest", DIGEST_A)
     assert "v1.2.0 -> v1.3.0" in out.stdout
     assert "v1.3.0@" + DIGEST_A in (setup.root / "dist/dev/shop-api/deployment-shop-api.yaml").read_text()
     setup.commit_all("bump shop-api v1.3.0 in dev")
     setup.git("push", "--quiet", "origin", "main")
 
     # 2. dev -> staging opens PR #1 from a content-addressed branch; the checkout is untouched.
+    #    (This call runs `python -m gitops` as a real process; the others use click's runner in-process.)
     before = setup.snapshot()
     out = gitops(setup, fake, "promote", "--to", "staging", spawn=True)
     assert "opened pull request #1" in out.stdout
