@@ -62,6 +62,22 @@ resources:
   limits: {cpu: 100m, memory: 128Mi}
 """
 
+WORKER = """\
+name: stock-consumer
+kind: worker
+description: Consumes stock events.
+owner: inventory
+language: python
+runtime: python:3.11-slim
+source: {path: services/stock-service, dockerfile: services/stock-service/Dockerfile.consumer}
+image: ghcr.io/meetinity/stock-consumer
+build: docker build services/stock-service
+start: python -m consumer
+resources:
+  requests: {cpu: 50m, memory: 64Mi}
+  limits: {cpu: 100m, memory: 128Mi}
+"""
+
 # component -> what kind of template it exercises
 CASES = {
     "shop-api": "python api served by gunicorn",
@@ -69,6 +85,7 @@ CASES = {
     "shop-web": "React front end on nginx-unprivileged",
     "stock-report": "python cronjob",
     "stock-migrations": "python job whose start command needs a shell",
+    "stock-consumer": "python worker (no port)",
 }
 
 
@@ -79,6 +96,7 @@ def generated(tmp_path_factory):
     root = copy_inputs(MINI, tmp_path_factory.mktemp("gen") / "mini")
     (root / "inventory" / "shop-web.yaml").write_text(FRONTEND)
     (root / "inventory" / "stock-migrations.yaml").write_text(JOB)
+    (root / "inventory" / "stock-consumer.yaml").write_text(WORKER)
     out = {}
     for name in CASES:
         folder = root.parent / "out" / name

@@ -15,7 +15,7 @@ IDs are stable: never renumber, only add. ``RULES`` is the catalogue printed by
 | DF007 | the ``.dockerignore`` excludes .git, venv, .venv and node_modules |
 | DF008 | no secret-like ``ENV``/``ARG`` (``*SECRET*``, ``*PASSWORD*``, ``*TOKEN*``, ``*KEY*``) with a value |
 | DF009 | ``EXPOSE`` equals the inventory port of the component |
-| DF010 | a ``HEALTHCHECK`` or a probe declared in the inventory |
+| DF010 | a ``HEALTHCHECK`` or a probe declared in the inventory (not for jobs or port-less workers) |
 """
 from __future__ import annotations
 
@@ -328,7 +328,8 @@ def _health(ctx: LintContext):
     if check is not None and not (check.value and check.value[0].upper() == "NONE"):
         return []
     comp = ctx.component
-    if comp is not None and (comp.health is not None or comp.kind in RUN_TO_COMPLETION):
+    # A declared probe covers it; jobs run to completion; a port-less worker has nothing to probe over HTTP.
+    if comp is not None and (comp.health is not None or comp.kind in RUN_TO_COMPLETION or comp.port is None):
         return []
     what = "HEALTHCHECK NONE" if check is not None else "no HEALTHCHECK"
     if comp is None:
