@@ -1,0 +1,121 @@
+"""Every rule `gitops validate` applies: a stable ID, a severity and a one-line rationale.
+
+IDs never change meaning and are never reused: waivers, CI annotations and dashboards
+refer to them. ``SCH`` schema rules, ``POL`` per-object policies, ``XRF`` cross-resource
+checks over one environment, ``ARG`` Argo CD checks. ``gitops validate --list-rules``
+prints this table.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    severity: str  # "error" | "warning"
+    summary: str
+    rationale: str
+
+    @property
+    def category(self) -> str:
+        return {"SCH": "schema", "POL": "policy", "XRF": "cross-resource", "ARG": "argocd"}[self.id[:3]]
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "name": self.name, "severity": self.severity, "category": self.category,
+                "summary": self.summary, "rationale": self.rationale}
+
+
+_RULES = [
+    # --- schemas
+    Rule("SCH001", "schema-valid", "error", "every document matches the strict schema of its kind (Kubernetes OpenAPI or CRD)",
+         "the API server rejects unknown or mistyped fields, so Argo CD would fail the sync"),
+    Rule("SCH002", "schema-known", "error", "every kind has a schema (built in, or found through --schema-location)",
+         "a kind without a schema cannot be checked and is usually a typo or a CRD that is not installed"),
+    Rule("SCH003", "api-not-deprecated", "warning", "no API deprecated in the target Kubernetes version",
+         "deprecated APIs disappear in a later upgrade; migrating early keeps upgrades boring"),
+    Rule("SCH004", "api-served", "error", "no API removed from the target Kubernetes version",
+         "the cluster no longer serves the API, so the object cannot be created at all"),
+    # --- policies
+    Rule("POL001", "run-as-non-root", "error", "containers run as non-root (runAsNonRoot, never runAsUser 0)",
+         "a compromised process running as root owns the container and makes node escapes easier"),
+    Rule("POL002", "read-only-root-fs", "error", "containers have readOnlyRootFilesystem: true",
+         "an immutable filesystem stops an attacker from dropping tools or changing the app in place"),
+    Rule("POL003", "no-privilege-escalation", "error", "allowPrivilegeEscalation: false and not privileged",
+         "setuid binaries and privileged mode undo every other restriction"),
+    Rule("POL004", "drop-all-capabilities", "error", "capabilities.drop contains ALL",
+         "web services need no Linux capabilities; each one kept widens the kernel attack surface"),
+    Rule("POL005", "seccomp-runtime-default", "error", "seccompProfile RuntimeDefault (or Localhost) on the pod or container",
+         "the default seccomp filter blocks syscalls that most container escapes use"),
+    Rule("POL006", "requests-and-limits", "error", "every container sets cpu and memory requests and limits",
+         "without requests the scheduler overcommits nodes; without limits one pod can starve the others and the quota cannot be checked"),
+    Rule("POL007", "probes", "error", "long-running containers have liveness and readiness probes",
+         "without probes a hung pod keeps receiving traffic and is never restarted"),
+    Rule("POL008", "image-tagged", "error", "no :latest and no untagged image",
+         "a moving tag makes deployments unreproducible and rollbacks impossible"),
+    Rule("POL009", "image-digest-prod", "error", "images pinned by digest in environments that require it (prod)",
+         "a tag can be re-pushed; only a digest guarantees production runs exactly what was tested"),
+    Rule("POL010", "no-plain-secret", "error", "no Secret with data in git (use ExternalSecret or SealedSecret)",
+         "anything committed to git is readable by everyone with repository access, forever"),
+    Rule("POL011", "required-labels", "error", "objects carry the standard app.kubernetes.io and meetinity.io labels",
+         "labels drive selectors, cost reports, alert routing and ownership lookups"),
+    Rule("POL012", "no-token-automount", "error", "pods do not mount a service account token (pod or ServiceAccount automount off)",
+         "app pods never call the Kubernetes API; a mounted token is a credential waiting to be stolen"),
+    Rule("POL013", "pdb-allows-eviction", "error", "a PodDisruptionBudget still allows one voluntary eviction at the minimum replica count",
+         "a PDB that allows zero disruptions blocks every node drain and cluster upgrade"),
+    Rule("POL014", "hpa-min-le-max", "error", "HorizontalPodAutoscaler minReplicas <= maxReplicas",
+         "the API server accepts min > max but the autoscaler then never scales as intended"),
+    # --- cross-resource checks (one environment at a time)
+    Rule("XRF001", "service-target-port", "error", "every Service selects pods and its targetPort is a port of their containers",
+         "a Service pointing at a closed or missing port drops all traffic while every object looks healthy"),
+    Rule("XRF002", "container-port-matches-app", "error", "the container port is the port the app listens on (inventory)",
+         "the old charts declared 5000-5005 while every app binds 8080: Services and probes hit a closed port"),
+    Rule("XRF003", "probe-health-endpoint", "error", "probes call a health endpoint the app serves, on its port (inventory)",
+         "probes on /healthz or /ready that the app does not serve restart healthy pods forever"),
+    Rule("XRF004", "secret-exists", "error", "every referenced Secret (and key) is created in the namespace (ExternalSecret, SealedSecret, ...)",
+         "a missing Secret or key leaves pods in CreateContainerConfigError"),
+    Rule("XRF005", "secret-used", "warning", "every Secret created from the secret store is referenced by something",
+         "a secret nobody mounts is configuration that never reaches the pods (the old per-service Vault secrets)"),
+    Rule("XRF006", "configmap-exists", "error", "every referenced ConfigMap (and key) exists in the namespace",
+         "a missing ConfigMap leaves pods in CreateContainerConfigError"),
+    Rule("XRF007", "required-env", "error", "every env var the inventory marks required reaches the component's container",
+         "the app starts with a fallback (SQLite, localhost) or crashes when required configuration is missing"),
+    Rule("XRF008", "ingress-tls-certificate", "error", "every Ingress TLS secret is issued (cert-manager annotation or Certificate) and covers its hosts",
+         "a TLS secret nobody creates makes the controller serve its default certificate"),
+    Rule("XRF009", "host-well-formed", "error", "Ingress hosts are valid DNS names under the environment's domain, without repeated labels",
+         "hosts like api.dev.dev.meetinity.internal come from templating mistakes and never resolve"),
+    Rule("XRF010", "host-unique", "error", "each Ingress host is used once across all environments",
+         "two Ingresses claiming one host split or steal each other's traffic"),
+    Rule("XRF011", "egress-dependencies", "error", "NetworkPolicy egress opens every declared dependency's port",
+         "a default-deny egress that forgets the database port blocks the app at its first query"),
+    Rule("XRF012", "egress-dns", "error", "NetworkPolicy egress allows DNS (port 53 UDP and TCP)",
+         "without DNS no service name resolves and every dependency looks down"),
+    Rule("XRF013", "ingress-callers", "error", "NetworkPolicy ingress admits every declared caller on the component's port",
+         "a caller blocked by the callee's policy sees timeouts that look like an outage"),
+    Rule("XRF014", "quota-fits", "error", "sum of container requests/limits x maximum replicas fits the namespace ResourceQuota",
+         "above the quota the autoscaler's new pods are rejected exactly when load peaks"),
+    Rule("XRF015", "hpa-metric-adapter", "error", "every custom/external HPA metric has a Prometheus Adapter rule",
+         "an HPA metric nobody serves leaves the autoscaler unable to compute a replica count"),
+    Rule("XRF016", "servicemonitor-port", "error", "every ServiceMonitor selects a Service that has the named port",
+         "a ServiceMonitor that matches nothing silently collects no metrics"),
+    Rule("XRF017", "image-pull-secret", "error", "every imagePullSecret is created in the namespace",
+         "GHCR images are private: without the pull secret pods sit in ImagePullBackOff"),
+    Rule("XRF018", "scale-target", "error", "HPA and PDB target an existing workload",
+         "an autoscaler or budget pointing at nothing protects and scales nothing"),
+    # --- Argo CD
+    Rule("ARG001", "app-source-path", "error", "each Application's source path exists in the repository and holds manifests",
+         "Argo CD reports a missing path as a ComparisonError and syncs nothing"),
+    Rule("ARG002", "app-project-destination", "error", "each Application's destination is allowed by its AppProject",
+         "Argo CD refuses to sync an Application to a destination its project does not permit"),
+    Rule("ARG003", "app-single-owner", "error", "no two Applications manage the same resource",
+         "two owners fight forever: each sync reverts the other and pruning can delete live objects"),
+    Rule("ARG004", "prod-decommission-acknowledged", "error", "a component removed from prod is listed in environments/prod.yaml decommissioned",
+         "with pruning on, deleting a folder deletes the running service; that must be a deliberate, reviewed decision"),
+]
+
+RULES: dict[str, Rule] = {r.id: r for r in _RULES}
+
+
+def rule(rule_id: str) -> Rule:
+    return RULES[rule_id]

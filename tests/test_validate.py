@@ -1,0 +1,273 @@
+"""`gitops validate`: the clean baseline, output formats, waivers, bad input, and the committed dist/.
+
+Helpers here (``vroot``, ``edit``, ``validate``) are shared by the other tests/test_validate_*.py:
+each test copies the synthesized fixture platform, breaks one thing, and asserts the exact
+rule ID and objects of the finding; the unbroken copy (the "fixed set") is clean.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from click.testing import CliRunner
+
+from gitops.canonical import dump_objects
+from gitops.cli import main as gitops_main
+from gitops.errors import InputError
+from gitops.validate import RULES, run_validation
+
+from .conftest import REPO, run_gitops
+
+SHARED_CRDS = REPO.parent / "shared" / "schemas" / "crds"
+LOCATIONS = [str(SHARED_CRDS)]
+TREES = ("inventory", "environments", "dist", "argocd")
+
+needs_crds = pytest.mark.skipif(not SHARED_CRDS.is_dir(), reason="../shared/schemas/crds not present")
+
+
+@pytest.fixture(scope="session")
+def vbase(mini_synth, tmp_path_factory) -> Path:
+    """Pristine copy of the synthesized fixture platform (inputs, dist/, argocd/)."""
+    base = tmp_path_factory.mktemp("validate-base") / "mini"
+    for name in TREES:
+        if (mini_synth / name).exists():
+            shutil.copytree(mini_synth / name, base / name)
+    return base
+
+
+@pytest.fixture
+def vroot(vbase, tmp_path) -> Path:
+    """A private, writable copy of the synthesized fixture platform."""
+    root = tmp_path / "mini"
+    shutil.copytree(vbase, root)
+    return root
+
+
+def load_docs(root: Path, rel: str) -> list[dict]:
+    return [d for d in yaml.safe_load_all((root / rel).read_text()) if d is not None]
+
+
+def edit(root: Path, rel: str, fn) -> None:
+    """Apply ``fn(doc)`` to every document of ``root/rel`` and write it back canonically."""
+    docs = load_docs(root, rel)
+    for d in docs:
+        fn(d)
+    (root / rel).write_bytes(dump_objects(docs))
+
+
+def write(root: Path, rel: str, *objs: dict) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(dump_objects(list(objs)))
+
+
+def validate(root: Path, **kwargs):
+    kwargs.setdefault("schema_locations", LOCATIONS)
+    return run_validation(root, **kwargs)
+
+
+class Result:
+    def __init__(self, returncode: int, stdout: str, stderr: str):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+def cli(root: Path, *args: str) -> Result:
+    """``gitops --root root ...`` in-process (click's runner): real CLI code, shared schema caches."""
+    result = CliRunner().invoke(gitops_main, ["--root", str(root), *args], catch_exceptions=False)
+    return Result(result.exit_code, result.stdout, result.stderr)
+
+
+def summary(report) -> list[tuple[str, list[str]]]:
+    """(rule_id, objects) of every finding, sorted: what the tests pin exactly."""
+    return sorted((f.rule_id, f.objects) for f in report.findings)
+
+
+DEPLOY = "dist/dev/shop-api/deployment-shop-api.yaml"
+
+
+def container(doc: dict) -> dict:
+    return doc["spec"]["template"]["spec"]["containers"][0]
+
+
+# ---------------------------------------------------------------------------------------------
+@needs_crds
+def test_generated_fixture_output_is_clean(vbase):
+    report = validate(vbase)
+    assert report.findings == [] and report.waived == []
+    assert report.ok
+    assert report.documents > 80
+    assert report.environments == ["dev", "prod"]
+
+
+@needs_crds
+def test_json_output_is_stable_and_documented(vroot):
+    edit(vroot, DEPLOY, lambda d: container(d).update(image="ghcr.io/meetinity/shop-api:latest"))
+    proc = run_gitops(vroot, "validate", "--format", "json", "--schema-location", LOCATIONS[0])
+    assert proc.returncode == 1, proc.stderr
+    data = json.loads(proc.stdout)
+    assert set(data) == {"version", "ok", "documents", "environments", "summary", "findings", "waived"}
+    assert data["version"] == 1 and data["ok"] is False
+    assert data["summary"] == {"errors": 1, "warnings": 0, "waived": 0}
+    (finding,) = data["findings"]
+    assert set(finding) == {"rule_id", "rule", "severity", "env", "file", "line", "path", "objects", "message", "fix"}
+    assert finding["rule_id"] == "POL008" and finding["rule"] == "image-tagged"
+    assert finding["file"] == DEPLOY and finding["env"] == "dev"
+    assert finding["objects"] == ["Deployment/shop-dev/shop-api"]
+    assert finding["path"] == "spec.template.spec.containers[0].image"
+    lines = (vroot / DEPLOY).read_text().splitlines()
+    assert lines[finding["line"] - 1].strip().startswith("image: ghcr.io/meetinity/shop-api:latest")
+
+
+@needs_crds
+def test_github_format_prints_error_annotations(vroot):
+    edit(vroot, DEPLOY, lambda d: container(d).update(image="ghcr.io/meetinity/shop-api:latest"))
+    proc = cli(vroot, "validate", "--format", "github", "--schema-location", LOCATIONS[0])
+    assert proc.returncode == 1
+    annotations = [l for l in proc.stdout.splitlines() if l.startswith("::")]
+    assert len(annotations) == 1
+    line = next(i for i, l in enumerate((vroot / DEPLOY).read_text().splitlines(), 1) if ":latest" in l)
+    assert annotations[0].startswith(f"::error file={DEPLOY},line={line},title=POL008 image-tagged::")
+    assert "Deployment/shop-dev/shop-api" in annotations[0]
+
+
+@needs_crds
+def test_text_format_and_exit_codes(vbase, vroot):
+    clean = cli(vbase, "validate", "--schema-location", LOCATIONS[0])
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert clean.stdout.strip().startswith("ok: ")
+    edit(vroot, DEPLOY, lambda d: container(d).update(image="ghcr.io/meetinity/shop-api"))
+    broken = cli(vroot, "validate", "--env", "dev", "--schema-location", LOCATIONS[0])
+    assert broken.returncode == 1
+    assert f"{DEPLOY}:" in broken.stdout and "error POL008 image-tagged" in broken.stdout
+    assert "fix: " in broken.stdout
+
+
+def test_list_rules_has_stable_ids_severity_and_rationale():
+    proc = cli(REPO, "validate", "--list-rules", "--format", "json")
+    assert proc.returncode == 0
+    rules = json.loads(proc.stdout)
+    assert [r["id"] for r in rules] == list(RULES)
+    for r in rules:
+        assert r["severity"] in ("error", "warning") and r["rationale"] and r["summary"]
+    ids = {r["id"] for r in rules}
+    # the policy list of the issue, each with a stable ID
+    assert {f"POL{n:03d}" for n in range(1, 15)} <= ids
+    text = cli(REPO, "validate", "--list-rules").stdout
+    assert "POL013" in text and "pdb-allows-eviction" in text and "why:" in text
+
+
+# --- waivers -----------------------------------------------------------------------------------
+def _waive(rule: str, reason: str):
+    def fn(d):
+        d["metadata"].setdefault("annotations", {})[f"waiver.meetinity.io/{rule}"] = reason
+    return fn
+
+
+@needs_crds
+def test_waiver_moves_the_finding_to_the_waived_list(vroot):
+    def latest(d):
+        container(d).update(image="ghcr.io/meetinity/shop-api:latest")
+        _waive("POL008", "vendor image only published as latest; tracked in PLAT-42")(d)
+    edit(vroot, DEPLOY, latest)
+    report = validate(vroot)
+    assert report.ok and report.findings == []
+    (waived,) = report.waived
+    assert waived.rule_id == "POL008" and waived.objects == ["Deployment/shop-dev/shop-api"]
+    assert waived.waiver.reason == "vendor image only published as latest; tracked in PLAT-42"
+    assert waived.waiver.object == "Deployment/shop-dev/shop-api"
+    text = cli(vroot, "validate", "--schema-location", LOCATIONS[0])
+    assert text.returncode == 0 and "waived:" in text.stdout and "PLAT-42" in text.stdout
+
+
+@needs_crds
+def test_waiver_for_another_rule_does_not_hide_a_finding(vroot):
+    def latest(d):
+        container(d).update(image="ghcr.io/meetinity/shop-api:latest")
+        _waive("POL009", "not prod, digest pinning does not apply here")(d)
+    edit(vroot, DEPLOY, latest)
+    report = validate(vroot)
+    assert summary(report) == [("POL008", ["Deployment/shop-dev/shop-api"])]
+
+
+@needs_crds
+def test_unknown_rule_in_a_waiver_is_an_input_error(vroot):
+    edit(vroot, DEPLOY, _waive("POL999", "a perfectly long reason"))
+    with pytest.raises(InputError) as exc:
+        validate(vroot)
+    (problem,) = exc.value.problems
+    assert problem.file == DEPLOY and "unknown rule 'POL999'" in problem.message and problem.line
+    proc = cli(vroot, "validate", "--schema-location", LOCATIONS[0])
+    assert proc.returncode == 2 and "POL999" in proc.stderr
+
+
+@needs_crds
+def test_waiver_without_a_reason_is_an_input_error(vroot):
+    edit(vroot, DEPLOY, _waive("POL008", "ok"))
+    with pytest.raises(InputError) as exc:
+        validate(vroot)
+    assert "needs a reason" in exc.value.problems[0].message
+
+
+# --- bad input: exit 2, nothing written ---------------------------------------------------------
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@needs_crds
+@pytest.mark.parametrize("content,expected", [
+    ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x\n", "malformed YAML"),
+    ("kind: ConfigMap\nmetadata: {name: x, namespace: shop-dev}\n", "missing apiVersion"),
+    ("apiVersion: v1\nmetadata: {name: x, namespace: shop-dev}\n", "missing kind"),
+    ("- just\n- a list\n", "expected a Kubernetes object"),
+])
+def test_bad_manifest_is_an_input_error(vroot, content, expected):
+    (vroot / "dist/dev/shop-api/broken.yaml").write_text(content)
+    before = _snapshot(vroot)
+    proc = cli(vroot, "validate", "--format", "json", "--schema-location", LOCATIONS[0])
+    assert proc.returncode == 2
+    errors = json.loads(proc.stdout)["errors"]
+    assert errors[0]["file"] == "dist/dev/shop-api/broken.yaml" and expected in errors[0]["message"]
+    assert errors[0]["line"]
+    assert _snapshot(vroot) == before
+
+
+def test_unreadable_schema_location_is_an_input_error(vbase, tmp_path):
+    # a real process: exit code 2 end to end
+    proc = run_gitops(vbase, "validate", "--schema-location", str(tmp_path / "missing"))
+    assert proc.returncode == 2, proc.stdout
+    assert "unreadable schema location" in proc.stderr and "nothing was written" in proc.stderr
+    proc = cli(vbase, "validate", "--schema-location", str(tmp_path / "missing" / "{{.Group}}/{{.ResourceKind}}.json"))
+    assert proc.returncode == 2 and "unreadable schema location" in proc.stderr
+    proc = cli(vbase, "validate", "--schema-location", "{{.Nope}}/x.json")
+    assert proc.returncode == 2 and "unknown template variable" in proc.stderr
+
+
+def test_github_format_reports_input_errors_as_annotations(vroot):
+    (vroot / "dist/dev/shop-api/broken.yaml").write_text("apiVersion: v1\nkind: [\n")
+    proc = cli(vroot, "validate", "--format", "github", "--schema-location", LOCATIONS[0])
+    assert proc.returncode == 2
+    assert proc.stdout.startswith("::error file=dist/dev/shop-api/broken.yaml,line=")
+
+
+def test_unknown_environment_and_missing_dist_are_input_errors(vbase, tmp_path):
+    with pytest.raises(InputError, match="unknown environment"):
+        validate(vbase, envs=["qa"])
+    root = tmp_path / "nodist"
+    for name in ("inventory", "environments"):
+        shutil.copytree(vbase / name, root / name)
+    with pytest.raises(InputError, match="run `gitops synth` first"):
+        validate(root)
+
+
+# --- make test: the committed dist/ is clean ----------------------------------------------------
+@pytest.mark.skipif(not (REPO / "dist").is_dir(), reason="the repository's dist/ is not generated yet")
+@needs_crds
+def test_committed_dist_is_clean():
+    report = run_validation(REPO)  # default schema location: ../shared/schemas/crds
+    assert report.findings == [], "\n".join(f"{f.file}:{f.line} {f.rule_id} {f.message}" for f in report.findings)
+    for waived in report.waived:
+        assert len(waived.waiver.reason) >= 10
