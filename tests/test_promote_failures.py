@@ -1,19 +1,17 @@
 """Failure behaviour of promotion: gates, interruptions, push rejection, GitHub outages and auth.
 
-Rendering is replaced here by a small stand-in that rewrites the Deployment image from
-the environment file (the real cdk8s render is covered end to end in test_promote_e2e.py);
-everything else is real: git repositories, a bare remote, the HTTP fake of GitHub.
+Everything is real (git repositories, a bare remote, cdk8s rendering, `gitops validate`) except
+GitHub, served by tests/github_fake.py. Failures are injected at the step under test. Gate
+refusals happen before anything is rendered, so most of these tests are fast; the scenarios that
+need a render share one promotion where they can.
 """
 from __future__ import annotations
 
 import stat
-from pathlib import Path
 
 import pytest
-import yaml
 
 import gitops.synth
-from gitops.canonical import dump_object
 from gitops.errors import GitopsError, InputError
 from gitops.promote.gates import Gate, GateFailed
 from gitops.promote.git import Git
@@ -21,18 +19,6 @@ from gitops.promote.promote import Options, find_last_promotion, promote
 
 from .github_fake import FakeGitHub
 from .test_promote_support import CRDS, DIGEST_A, copy_setup, template, trailers
-
-
-def fake_render(root, envs=None, **kwargs):
-    """Stand-in for synth: the Deployment's image follows the environment file."""
-    root = Path(root)
-    for env in envs:
-        image = yaml.safe_load((root / "environments" / f"{env}.yaml").read_text())["components"]["shop-api"]["image"]
-        path = root / "dist" / env / "shop-api" / "deployment-shop-api.yaml"
-        obj = yaml.safe_load(path.read_text())
-        obj["spec"]["template"]["spec"]["containers"][0]["image"] = (
-            f"ghcr.io/meetinity/shop-api:{image['tag']}" + (f"@{image['digest']}" if image.get("digest") else ""))
-        path.write_bytes(dump_object(obj))
 
 
 @pytest.fixture(scope="module")
@@ -48,17 +34,12 @@ def setup(tmp_path, fake, monkeypatch):
     fake.reset()
     fake.git_dir = s.bare
     monkeypatch.setenv("GITOPS_GITHUB_BACKOFF", "0")
-    monkeypatch.setattr(gitops.synth, "synth", fake_render)
     return s
 
 
 def opts(fake, **kw) -> Options:
     base = dict(token=fake.token, api_url=fake.url, schema_locations=[str(CRDS)] if CRDS.is_dir() else None)
     return Options(**{**base, **kw})
-
-
-def ok_validator(root, env):
-    return Gate("validation", "passed", "stubbed")
 
 
 def bump_dev(setup, tag="v1.3.0", digest=DIGEST_A, push=True):
@@ -82,7 +63,7 @@ def test_nothing_to_promote_creates_nothing(setup, fake):
 def test_interrupted_promotion_leaves_everything_as_before(setup, fake, monkeypatch, step):
     bump_dev(setup)
     before = setup.snapshot()
-    options = opts(fake, validator=ok_validator)
+    options = opts(fake)
     if step == "render":
         def boom(*a, **k):
             raise RuntimeError("render crashed")
@@ -137,8 +118,7 @@ def test_order_gate_and_recorded_skip(setup, fake):
     # An open promotion into staging must not be touched by a promotion into prod.
     setup.git("push", "--quiet", "origin", "main:promote/dev-to-staging/0000000000")
     fake._create({"title": "older", "head": "promote/dev-to-staging/0000000000", "base": "main"})
-    outcome = promote(setup.root, "dev", "prod", skip_gate=True, reason="hotfix for INC-9",
-                      options=opts(fake, validator=ok_validator))
+    outcome = promote(setup.root, "dev", "prod", skip_gate=True, reason="hotfix for INC-9", options=opts(fake))
     assert outcome.status == "opened" and outcome.superseded == []
     t = trailers(setup, f"origin/{outcome.plan.branch}")
     assert t["Gate-Skipped"] == "order: hotfix for INC-9" and t["Promoted-From"] == "dev"
@@ -173,41 +153,45 @@ def test_production_refuses_unpinned_images(setup, fake):
     assert "prod requires images pinned by digest" in str(exc.value)
 
 
-def test_push_rejected_keeps_the_local_branch_and_resumes(setup, fake):
+def test_push_rejected_then_github_outage_then_resume_without_duplicate(setup, fake):
     bump_dev(setup)
     hook = setup.bare / "hooks" / "pre-receive"
     hook.write_text("#!/bin/sh\necho 'protected by policy' >&2\nexit 1\n")
     hook.chmod(hook.stat().st_mode | stat.S_IEXEC)
     before = setup.snapshot()
+    keys = ("files", "status", "head", "branch", "worktrees", "remote")
+
+    # 1. Push rejected: clear error, local branch kept, the message says how to resume.
     with pytest.raises(GitopsError) as exc:
-        promote(setup.root, "dev", "staging", options=opts(fake, validator=ok_validator))
+        promote(setup.root, "dev", "staging", options=opts(fake))
     message = str(exc.value)
-    branch = [b for b in setup.git("for-each-ref", "--format=%(refname:short)", "refs/heads/promote/").splitlines()]
-    assert len(branch) == 1 and f"git push origin {branch[0]}" in message and "re-run" in message
-    assert "protected by policy" in message
+    [branch] = setup.git("for-each-ref", "--format=%(refname:short)", "refs/heads/promote/").splitlines()
+    kept = setup.git("rev-parse", branch)
+    assert f"git push origin {branch}" in message and "re-run" in message and "protected by policy" in message
     after = setup.snapshot()
-    assert {k: after[k] for k in ("files", "status", "head", "branch", "worktrees", "remote")} == \
-           {k: before[k] for k in ("files", "status", "head", "branch", "worktrees", "remote")}
+    assert {k: after[k] for k in keys} == {k: before[k] for k in keys}
     assert not fake.pulls
+
+    # 2. Resumed while GitHub answers 503: bounded retries, clear error, the branch is pushed as kept.
     hook.unlink()
-    outcome = promote(setup.root, "dev", "staging", options=opts(fake, validator=ok_validator))
-    assert outcome.status == "opened" and outcome.commit is None  # resumed: the kept commit is pushed as is
-    assert setup.remote_git("rev-parse", branch[0]) == setup.git("rev-parse", branch[0])
-
-
-def test_github_outage_then_resume_without_duplicate(setup, fake):
-    bump_dev(setup)
     fake.fail(503, times=100, method="POST", path=r"/pulls$")
     with pytest.raises(GitopsError) as exc:
-        promote(setup.root, "dev", "staging", options=opts(fake, validator=ok_validator))
+        promote(setup.root, "dev", "staging", options=opts(fake))
     assert "503" in str(exc.value) and "re-run the same command" in str(exc.value)
-    assert fake.calls("POST", r"/pulls$") == 4  # bounded: GITOPS_GITHUB_RETRIES default 4
+    assert fake.calls("POST", r"/pulls$") == 4  # GITOPS_GITHUB_RETRIES default: 4 attempts
+    assert setup.remote_git("rev-parse", branch) == kept == setup.git("rev-parse", branch)
+
+    # 3. Resumed again; the answer to the create is lost once: the retry finds the PR by head.
     fake.reset()
-    # The answer to the create is lost once: the retry finds the PR by head instead of opening another.
     fake.fail(502, times=1, method="POST", path=r"/pulls$", after_effect=True)
-    outcome = promote(setup.root, "dev", "staging", options=opts(fake, validator=ok_validator))
-    assert len(fake.pulls) == 1 and outcome.pull["number"] == 1
+    outcome = promote(setup.root, "dev", "staging", options=opts(fake))
+    assert outcome.status == "updated" and outcome.commit is None  # adopted (found by head); nothing re-committed
+    assert len(fake.pulls) == 1 and outcome.pull["number"] == 1 and fake.calls("POST", r"/pulls$") == 1
     assert fake.labels[1] == ["promotion", "env:staging"]
+    assert setup.remote_git("rev-parse", branch) == kept
+    after = setup.snapshot()
+    assert {k: after[k] for k in ("files", "status", "head", "branch", "worktrees")} == \
+           {k: before[k] for k in ("files", "status", "head", "branch", "worktrees")}
 
 
 def test_credentials_are_checked_before_anything_is_pushed(setup, fake):
@@ -223,10 +207,10 @@ def test_credentials_are_checked_before_anything_is_pushed(setup, fake):
 def test_dry_run_needs_no_token_and_changes_nothing(setup, fake):
     bump_dev(setup)
     before = setup.snapshot()
-    outcome = promote(setup.root, "dev", "staging", options=opts(fake, token=None, dry_run=True, validator=ok_validator))
+    outcome = promote(setup.root, "dev", "staging", options=opts(fake, token=None, dry_run=True))
     assert outcome.status == "dry-run"
     assert "| `shop-api` | `v1.2.0` → **`v1.3.0`** |" in outcome.body
-    assert "`Deployment shop-staging/shop-api` | image |" in outcome.body
+    assert "`Deployment shop-staging/shop-api` | image, labels |" in outcome.body
     assert setup.snapshot() == before and not fake.log
 
 
