@@ -102,23 +102,6 @@ def _adapter_lines(platform: Platform, env: Environment) -> list[str]:
     return _table(["custom metric", "series (what the app exports)", "query"], rows)
 
 
-def _gaps(platform: Platform) -> list[str]:
-    """Inconsistencies the generator can see but not fix: listed so a reviewer does."""
-    gaps = []
-    for env in platform.environments:
-        for ctx in _contexts(platform, env):
-            auto = ctx.resolved.autoscaling
-            if auto and auto.custom_metrics and not scrapes(ctx):
-                gaps.append(f"`{env.name}/{ctx.name}`: the HPA scales on "
-                            + ", ".join(f"`{m.name}`" for m in auto.custom_metrics)
-                            + " but the component declares no `metrics` endpoint, so nothing scrapes "
-                            + ", ".join(f"`{m.series}`" for m in auto.custom_metrics)
-                            + "; with a metric missing the HPA still scales up on CPU/memory but never scales down "
-                              "(CustomMetricMissing fires). Declare `metrics:` in the inventory once the app serves it, "
-                              "or drop the custom metric.")
-    return gaps
-
-
 def render_playbook(platform: Platform) -> bytes:
     env_names = ", ".join(e.name for e in platform.environments)
     lines = [
@@ -236,9 +219,6 @@ def render_playbook(platform: Platform) -> bytes:
             *(f"{i}. {step}" for i, step in enumerate(alert.runbook, 1)),
             "",
         ]
-    gaps = _gaps(platform)
-    lines += ["## Known gaps", ""]
-    lines += [f"- {g}" for g in gaps] if gaps else ["None detected."]
     lines += [
         "",
         "## System reserve used by the capacity check",

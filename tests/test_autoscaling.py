@@ -6,6 +6,8 @@ import dataclasses
 import pytest
 import yaml
 
+from gitops.errors import InputError
+
 from charts.context import ComponentContext
 from charts.vpa import vpa_bounds
 from gitops.adapter import adapter_rules
@@ -187,11 +189,13 @@ def test_playbook_is_checked_fresh_and_follows_the_inventory(mini):
     assert "2–9 (HPA)" in playbook.read_text() and "hand edit" not in playbook.read_text()
 
 
-def test_playbook_lists_custom_metrics_nobody_scrapes(mini):
+def test_custom_metrics_nobody_scrapes_are_refused_before_any_output(mini):
+    """An HPA metric without a scraped endpoint blocks scale-down; the loader refuses it (exit 2)."""
     inv = mini / "inventory/shop-api.yaml"
     data = yaml.safe_load(inv.read_text())
     del data["metrics"]
     inv.write_text(yaml.safe_dump(data, sort_keys=False))
-    synth(mini, no_cache=True)
-    gaps = (mini / PLAYBOOK).read_text().split("## Known gaps")[1]
-    assert "`dev/shop-api`" in gaps and "`shop_http_requests_total`" in gaps
+    with pytest.raises(InputError) as info:
+        synth(mini, no_cache=True)
+    assert any("shop_http_requests_total" in str(p) for p in info.value.problems)
+    assert not (mini / "dist").exists()
