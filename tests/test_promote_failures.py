@@ -59,7 +59,7 @@ def test_nothing_to_promote_creates_nothing(setup, fake):
     assert setup.remote_branches() == ["main"] and not fake.log
 
 
-@pytest.mark.parametrize("step", ["render", "validation", "branch"])
+@pytest.mark.parametrize("step", ["render", "validation"])
 def test_interrupted_promotion_leaves_everything_as_before(setup, fake, monkeypatch, step):
     bump_dev(setup)
     before = setup.snapshot()
@@ -68,12 +68,8 @@ def test_interrupted_promotion_leaves_everything_as_before(setup, fake, monkeypa
         def boom(*a, **k):
             raise RuntimeError("render crashed")
         monkeypatch.setattr(gitops.synth, "synth", boom)
-    elif step == "validation":
-        options.validator = lambda root, env: Gate("validation", "failed", "2 error(s)", "dist/staging/x.yaml:3 SCH001 bad")
     else:
-        def no_ref(self, *a):
-            raise GitopsError("disk full")
-        monkeypatch.setattr(Git, "update_branch", no_ref)
+        options.validator = lambda root, env: Gate("validation", "failed", "2 error(s)", "dist/staging/x.yaml:3 SCH001 bad")
     with pytest.raises((RuntimeError, GitopsError)) as exc:
         promote(setup.root, "dev", "staging", options=options)
     if step == "validation":
@@ -153,13 +149,23 @@ def test_production_refuses_unpinned_images(setup, fake):
     assert "prod requires images pinned by digest" in str(exc.value)
 
 
-def test_push_rejected_then_github_outage_then_resume_without_duplicate(setup, fake):
+def test_interrupted_then_push_rejected_then_github_outage_then_resume(setup, fake, monkeypatch):
     bump_dev(setup)
+    before = setup.snapshot()
+    keys = ("files", "status", "head", "branch", "worktrees", "remote")
+
+    # 0. Interrupted after the commit, before the branch exists: nothing is left behind.
+    def no_ref(self, *a):
+        raise GitopsError("disk full")
+    with monkeypatch.context() as m:
+        m.setattr(Git, "update_branch", no_ref)
+        with pytest.raises(GitopsError, match="disk full"):
+            promote(setup.root, "dev", "staging", options=opts(fake))
+    assert setup.snapshot() == before and not fake.pulls
+
     hook = setup.bare / "hooks" / "pre-receive"
     hook.write_text("#!/bin/sh\necho 'protected by policy' >&2\nexit 1\n")
     hook.chmod(hook.stat().st_mode | stat.S_IEXEC)
-    before = setup.snapshot()
-    keys = ("files", "status", "head", "branch", "worktrees", "remote")
 
     # 1. Push rejected: clear error, local branch kept, the message says how to resume.
     with pytest.raises(GitopsError) as exc:
