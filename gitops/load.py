@@ -215,6 +215,7 @@ def _environment(d: dict, file: str, components: dict[str, Component]) -> Enviro
             key_prefix=store["keyPrefix"],
         ),
         cluster_issuer=d.get("clusterIssuer", "letsencrypt"),
+        aws_account_id=d.get("awsAccountId"),
         pull_secret_key=d.get("pullSecretKey", "shared/ghcr"),
         quota=Quota(q["requests"]["cpu"], q["requests"]["memory"], q["limits"]["cpu"], q["limits"]["memory"], q["pods"]),
         limit_range=LimitRangeSpec(

@@ -283,6 +283,7 @@ class Environment:
     labels: tuple[tuple[str, str], ...] = ()
     source_file: str = ""
     decommissioned: tuple[str, ...] = ()
+    aws_account_id: str | None = None
     argocd: ArgoCDSettings = ArgoCDSettings()
 
     # cached_property writes the instance __dict__ directly, so it works on frozen dataclasses.

@@ -121,3 +121,15 @@ def test_single_service_render_matches_full_render(mini):
     proc = run_gitops(mini, "synth", "--env", "dev", "--service", "shop-api")
     assert proc.returncode == 0, proc.stderr
     assert tree_bytes(mini / "dist") == full
+
+
+def test_cloud_identity_gets_the_terraform_role(mini):
+    inv = mini / "inventory/stock-service.yaml"
+    inv.write_text(inv.read_text() + "cloudIdentity: true\n")
+    env = mini / "environments/dev.yaml"
+    env.write_text(env.read_text() + 'awsAccountId: "123456789012"\n')
+    synth(mini, ["dev"], no_cache=True)
+    sa = yaml.safe_load((mini / "dist/dev/stock-service/serviceaccount-stock-service.yaml").read_text())
+    assert sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == "arn:aws:iam::123456789012:role/shop-dev-stock-service"
+    other = yaml.safe_load((mini / "dist/dev/shop-api/serviceaccount-shop-api.yaml").read_text())
+    assert "annotations" not in other["metadata"]
