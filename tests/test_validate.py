@@ -196,12 +196,15 @@ def test_waiver_for_another_rule_does_not_hide_a_finding(vroot):
 @needs_crds
 def test_unknown_rule_in_a_waiver_is_an_input_error(vroot):
     edit(vroot, DEPLOY, _waive("POL999", "a perfectly long reason"))
+    shutil.rmtree(vroot / ".cache", ignore_errors=True)
+    before = _snapshot(vroot)
     with pytest.raises(InputError) as exc:
         validate(vroot)
     (problem,) = exc.value.problems
     assert problem.file == DEPLOY and "unknown rule 'POL999'" in problem.message and problem.line
     proc = cli(vroot, "validate", "--schema-location", LOCATIONS[0])
     assert proc.returncode == 2 and "POL999" in proc.stderr
+    assert _snapshot(vroot) == before  # not even the parse cache
 
 
 @needs_crds
@@ -210,6 +213,17 @@ def test_waiver_without_a_reason_is_an_input_error(vroot):
     with pytest.raises(InputError) as exc:
         validate(vroot)
     assert "needs a reason" in exc.value.problems[0].message
+
+
+def test_parse_cache_is_content_addressed(vroot):
+    shutil.rmtree(vroot / ".cache", ignore_errors=True)
+    assert validate(vroot).ok
+    cache = vroot / ".cache/validate/documents.marshal"
+    assert cache.is_file()
+    # a changed file is re-parsed (the cache can never serve stale content)
+    edit(vroot, DEPLOY, lambda d: container(d).update(image="ghcr.io/meetinity/shop-api:latest"))
+    assert summary(validate(vroot)) == [("POL008", ["Deployment/shop-dev/shop-api"])]
+    assert summary(validate(vroot, use_cache=False)) == [("POL008", ["Deployment/shop-dev/shop-api"])]
 
 
 # --- bad input: exit 2, nothing written ---------------------------------------------------------

@@ -32,9 +32,10 @@ def _github_input_errors(exc: InputError) -> None:
 @click.option("--list-rules", is_flag=True, help="Print every rule (ID, severity, rationale) and exit.")
 @click.option("--fail-on", type=click.Choice(["error", "warning"]), default="error", show_default=True,
               help="Lowest severity that makes the exit code 1.")
+@click.option("--no-cache", is_flag=True, help="Parse every file (ignore and do not write .cache/validate/).")
 @click.pass_context
 @handle_errors
-def validate_command(ctx, envs, fmt, locations, k8s_version, base_ref, allow_kinds, list_rules, fail_on):
+def validate_command(ctx, envs, fmt, locations, k8s_version, base_ref, allow_kinds, list_rules, fail_on, no_cache):
     """Validate dist/<env>/ and argocd/: strict schemas, policies, cross-resource and Argo CD checks.
 
     Exit 0 when clean, 1 when there are findings (errors; warnings too with --fail-on warning),
@@ -50,7 +51,7 @@ def validate_command(ctx, envs, fmt, locations, k8s_version, base_ref, allow_kin
         return
     try:
         report = run_validation(root_of(ctx), list(envs) or None, list(locations) if locations else None, base_ref,
-                                k8s_version=k8s_version, allow_kinds=tuple(allow_kinds))
+                                k8s_version=k8s_version, allow_kinds=tuple(allow_kinds), use_cache=not no_cache)
     except InputError as exc:
         if fmt == "github":
             _github_input_errors(exc)

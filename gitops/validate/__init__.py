@@ -13,6 +13,8 @@ Rules: gitops/validate/rules.py (``gitops validate --list-rules``). Waivers: an 
 """
 from __future__ import annotations
 
+import gc
+import os
 import time
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from ..errors import InputError, Problem
 from ..load import load_platform
 from .argocd_checks import check_argocd, check_decommissions
 from .crossref import check_environment, check_hosts_unique
-from .documents import Doc, LineIndex, manifest_files, read_documents
+from .documents import Doc, LineIndex, ParseCache, manifest_files, read_documents
 from .envset import EnvSet
 from .findings import Finding, Hit, ValidationReport, Waiver, format_path
 from .policies import check_disruption_budgets, check_document
@@ -33,6 +35,7 @@ __all__ = ["run_validation", "ValidationReport", "Finding", "Waiver", "RULES", "
 WAIVER_PREFIX = "waiver.meetinity.io/"
 MIN_REASON = 10
 SCHEMA_CACHE = ".cache/schemas"
+PARSE_CACHE = ".cache/validate/documents.marshal"
 
 
 def default_schema_locations(root: Path) -> list[str]:
@@ -50,8 +53,9 @@ def _collect_files(root: Path, selected: list[str], known: list[str]) -> list[tu
             continue
         files += [(p, env, "dist") for p in manifest_files(folder)]
     argocd = root / "argocd"
+    prefix = len(str(argocd)) + 1
     for p in manifest_files(argocd):
-        parts = p.relative_to(argocd).parts
+        parts = str(p)[prefix:].split(os.sep)
         env = parts[0] if len(parts) > 1 and parts[0] in known else None
         if env is None or env in selected:
             files.append((p, env, "argocd"))
@@ -89,14 +93,27 @@ def _waivers(root: Path, docs: list[Doc]) -> dict[str, dict[str, Waiver]]:
 
 def run_validation(root: Path, envs: list[str] | None = None, schema_locations: list[str] | None = None,
                    base_ref: str | None = None, *, k8s_version: str | None = None,
-                   allow_kinds: tuple[str, ...] = ()) -> ValidationReport:
+                   allow_kinds: tuple[str, ...] = (), use_cache: bool = True) -> ValidationReport:
     """Validate dist/<env>/ (every environment, or ``envs``) and argocd/ under ``root``.
 
     ``schema_locations``: CRD schema folders/URL templates (default: ``<root>/../shared/schemas/crds``
     if present). ``base_ref``: git ref compared for removals from prod (default HEAD when ``root``
     is in a git repository). ``k8s_version`` overrides each environment's kubernetesVersion;
     ``allow_kinds`` lists kinds (``Kind``, ``group/Kind`` or globs) allowed without a schema.
+    ``use_cache``: reuse parsed documents of unchanged files from ``<root>/.cache/validate/``.
     """
+    # Validation builds a large acyclic object graph (every parsed document); the cyclic garbage
+    # collector would rescan it again and again for nothing. Reference counting frees everything.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _run(root, envs, schema_locations, base_ref, k8s_version, allow_kinds, use_cache)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _run(root, envs, schema_locations, base_ref, k8s_version, allow_kinds, use_cache) -> ValidationReport:
     started = time.perf_counter()
     root = Path(root).resolve()
     platform = load_platform(root)
@@ -111,7 +128,8 @@ def run_validation(root: Path, envs: list[str] | None = None, schema_locations: 
     locations = default_schema_locations(root) if schema_locations is None else list(schema_locations)
     store = SchemaStore(locations, cache_dir=root / SCHEMA_CACHE, allow_missing=tuple(allow_kinds))
 
-    docs = read_documents(root, _collect_files(root, selected, known))
+    cache = ParseCache(root / PARSE_CACHE if use_cache else None)
+    docs = read_documents(root, _collect_files(root, selected, known), cache)
     waivers = _waivers(root, docs)
     hits: list[Hit] = []
 
@@ -148,6 +166,7 @@ def run_validation(root: Path, envs: list[str] | None = None, schema_locations: 
     if invalid:
         hits = [h for h in hits if h.rule_id[:3] not in ("XRF", "ARG") or not invalid.intersection(h.objects())]
 
+    cache.save()  # only after every input error had its chance: bad input writes nothing
     report = ValidationReport(documents=len(docs), environments=selected, schema_locations=locations)
     index = LineIndex(root)
     seen = set()

@@ -2,9 +2,11 @@
 and acknowledged removals from prod (compared with a git base ref)."""
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from collections import defaultdict
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
@@ -26,6 +28,11 @@ PROD = "prod"
 
 def argo_glob(pattern: str, text: str) -> bool:
     """Argo CD's glob (gobwas/glob without separators): * any run, ? one char, [..] class, {a,b} alternatives."""
+    return _glob_regex(pattern).fullmatch(text or "") is not None
+
+
+@lru_cache(maxsize=4096)
+def _glob_regex(pattern: str) -> "re.Pattern":
     out, i = "", 0
     while i < len(pattern):
         ch = pattern[i]
@@ -51,7 +58,7 @@ def argo_glob(pattern: str, text: str) -> bool:
         else:
             out += re.escape(ch)
         i += 1
-    return re.fullmatch(out, text or "") is not None
+    return re.compile(out)
 
 
 def destination_permitted(destinations: list, server: str, name: str, namespace: str) -> bool:
@@ -137,8 +144,10 @@ def _manifests_under(folder: Path, recurse: bool) -> tuple[list[Path], list[str]
             return sorted(folder / r for r in entries if (folder / r).is_file()), missing
     if recurse:
         return manifest_files(folder), []
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml", ".json")
-                  and p.name not in NOT_MANIFESTS and not p.name.startswith(".")), []
+    with os.scandir(folder) as entries:
+        names = sorted(e.name for e in entries if e.is_file() and e.name.endswith((".yaml", ".yml", ".json"))
+                       and e.name not in NOT_MANIFESTS and not e.name.startswith("."))
+    return [folder / n for n in names], []
 
 
 def check_argocd(root: Path, platform: Platform, argo_docs: list[Doc], dist_docs: list[Doc]) -> Iterator[Hit]:
@@ -182,8 +191,10 @@ def check_argocd(root: Path, platform: Platform, argo_docs: list[Doc], dist_docs
                 continue
             if tooling:
                 continue
+            prefix = str(root) + os.sep
             for f in files:
-                relf = f.relative_to(root).as_posix()
+                full = str(f)
+                relf = full[len(prefix):].replace(os.sep, "/") if full.startswith(prefix) else f.relative_to(root).as_posix()
                 docs = by_file.get(relf)
                 if docs is None:
                     try:

@@ -134,6 +134,12 @@ def pod_refs(w: Workload) -> Iterator[Ref]:
                                   bool(s.get("optional")), f"projected volume {v.get('name')}")
 
 
+# Kinds that create secrets or cannot point at one: not scanned for references.
+_NO_SECRET_REFS = frozenset({"ExternalSecret", "SealedSecret", "Secret", "ConfigMap", "PrometheusRule", "Namespace",
+                             "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy", "Service",
+                             "LimitRange", "ResourceQuota", "VerticalPodAutoscaler"})
+
+
 def _secret_names_mentioned(es: EnvSet) -> set[tuple]:
     """(namespace, name) of every Secret any object points at, by any field (generic scan)."""
     seen: set[tuple] = set()
@@ -151,7 +157,7 @@ def _secret_names_mentioned(es: EnvSet) -> set[tuple]:
                 walk(v, ns, parent_key)
 
     for d in es.docs:
-        if d.kind in ("ExternalSecret", "SealedSecret", "Secret"):
+        if d.kind in _NO_SECRET_REFS:
             continue
         walk(d.data.get("spec"), d.namespace)
         if d.kind == "ServiceAccount":
@@ -470,17 +476,37 @@ def _peer_covers_cidr(peer: dict, cidr: str) -> bool:
         return False
 
 
+def _policies_by_label(es: EnvSet) -> tuple[dict, list]:
+    """NetworkPolicies indexed by one matchLabels pair of their podSelector (+ those without one)."""
+    indexed: dict[tuple, list[Doc]] = defaultdict(list)
+    broad: list[Doc] = []
+    for np in es.kind("NetworkPolicy"):
+        match = (dig(np.data, "spec", "podSelector") or {}).get("matchLabels") or {}
+        if match:
+            k, v = next(iter(match.items()))
+            indexed[(np.namespace, k, v)].append(np)
+        else:
+            broad.append(np)
+    return indexed, broad
+
+
 def check_network(es: EnvSet) -> Iterator[Hit]:
     """XRF011 egress to declared dependencies, XRF012 DNS, XRF013 ingress from declared callers."""
     if es.env is None or es.platform is None:
         return
-    policies = es.kind("NetworkPolicy")
+    indexed, broad = _policies_by_label(es)
     enabled = {c.name for c in es.platform.enabled_components(es.env)}
     for w in es.workloads:
         comp = es.component(w.component)
         if comp is None:
             continue
-        selecting = [np for np in policies if _policy_selects(np, w)]
+        candidates = broad + [np for k, v in w.pod.labels.items() for np in indexed.get((w.namespace, k, v), ())]
+        seen: set[int] = set()
+        selecting = []
+        for np in sorted(candidates, key=lambda d: (d.file, d.index)):
+            if id(np) not in seen and _policy_selects(np, w):
+                seen.add(id(np))
+                selecting.append(np)
         egress = [np for np in selecting if "Egress" in _policy_types(np)]
         if egress:
             rules = [(np, r) for np in egress for r in (dig(np.data, "spec", "egress") or []) if isinstance(r, dict)]
@@ -523,7 +549,7 @@ def check_network(es: EnvSet) -> Iterator[Hit]:
         if ingress and comp.port:
             rules = [r for np in ingress for r in (dig(np.data, "spec", "ingress") or []) if isinstance(r, dict)]
             named = _named_ports(w)
-            for caller in es.platform.callers_of(comp.name, es.env):
+            for caller in es.callers_of(comp.name):
                 callers = es.component_workloads(caller.name)
                 if not callers:
                     continue
@@ -675,7 +701,9 @@ def check_hpa(es: EnvSet) -> Iterator[Hit]:
 
 def check_service_monitors(es: EnvSet) -> Iterator[Hit]:
     """XRF016: ServiceMonitors select a Service that has the named port."""
-    services = es.kind("Service")
+    services_by_ns: dict = defaultdict(list)
+    for s in es.kind("Service"):
+        services_by_ns[s.namespace].append(s)
     for sm in es.kind("ServiceMonitor"):
         if sm.group != "monitoring.coreos.com":
             continue
@@ -686,8 +714,8 @@ def check_service_monitors(es: EnvSet) -> Iterator[Hit]:
         else:
             namespaces = set(nsel.get("matchNames") or [sm.namespace])
         selector = spec.get("selector") or {}
-        matched = [s for s in services if (namespaces is None or s.namespace in namespaces)
-                   and selector_matches(selector, s.labels, empty_matches_all=True)]
+        pool = [s for ns in sorted(services_by_ns, key=str) if namespaces is None or ns in namespaces for s in services_by_ns[ns]]
+        matched = [s for s in pool if selector_matches(selector, s.labels, empty_matches_all=True)]
         if not matched:
             yield Hit("XRF016", sm, ("spec", "selector"), f"ServiceMonitor {sm.name} selects no Service "
                       f"(selector {selector.get('matchLabels') or selector})", "match the component's Service labels")
