@@ -160,6 +160,14 @@ def test_list_rules_has_stable_ids_severity_and_rationale():
     assert "POL013" in text and "pdb-allows-eviction" in text and "why:" in text
 
 
+def test_every_rule_is_documented():
+    doc = (REPO / "docs" / "validate.md").read_text()
+    readme = (REPO / "README.md").read_text()
+    for rule in RULES.values():
+        assert f"| {rule.id} | {rule.name} | {rule.severity} |" in doc, rule.id
+    assert "## Validation" in readme and "waiver.meetinity.io/<RULE-ID>" in readme
+
+
 # --- waivers -----------------------------------------------------------------------------------
 def _waive(rule: str, reason: str):
     def fn(d):

@@ -106,8 +106,9 @@ _RULES = [
     # --- Argo CD
     Rule("ARG001", "app-source-path", "error", "each Application's source path exists in the repository and holds manifests",
          "Argo CD reports a missing path as a ComparisonError and syncs nothing"),
-    Rule("ARG002", "app-project-destination", "error", "each Application's destination is allowed by its AppProject",
-         "Argo CD refuses to sync an Application to a destination its project does not permit"),
+    Rule("ARG002", "app-project-destination", "error",
+         "each Application's destination, and every resource it syncs (kind, namespace), is permitted by its AppProject",
+         "Argo CD refuses to sync what the project does not permit (a destination, a blacklisted Secret, a cluster kind)"),
     Rule("ARG003", "app-single-owner", "error", "no two Applications manage the same resource",
          "two owners fight forever: each sync reverts the other and pruning can delete live objects"),
     Rule("ARG004", "prod-decommission-acknowledged", "error", "a component removed from prod is listed in environments/prod.yaml decommissioned",
