@@ -146,3 +146,4 @@ def test_bad_base_ref_is_an_input_error(repo, vbase):
         validate(repo, base_ref="no-such-branch")
     with pytest.raises(InputError, match="not a git repository"):
         validate(vbase, base_ref="HEAD")
+    assert validate(vbase).findings == []  # default base: a folder outside git has no history to compare

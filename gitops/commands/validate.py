@@ -10,10 +10,15 @@ from .common import EXIT_FINDINGS, EXIT_INPUT, handle_errors, root_of
 
 
 def _github_input_errors(exc: InputError) -> None:
+    """Bad input as GitHub annotations too, so a PR shows where the unparsable file is."""
     from ..validate.report import _escape_data, _escape_property
     for p in exc.problems:
-        props = f"file={_escape_property(p.file)}" + (f",line={p.line}" if p.line else "") if p.file else ""
-        click.echo(f"::error {props}::{_escape_data(str(p))}".replace(":: ", "::", 1) if props else f"::error::{_escape_data(str(p))}")
+        message = _escape_data(str(p))
+        if p.file:
+            props = f"file={_escape_property(p.file)}" + (f",line={p.line}" if p.line else "")
+            click.echo(f"::error {props}::{message}")
+        else:
+            click.echo(f"::error::{message}")
 
 
 @click.command("validate")

@@ -328,8 +328,11 @@ def check_decommissions(root: Path, platform: Platform, argo_docs: list[Doc], ba
     except OSError:
         top = None
     if top is None or top.returncode != 0:
-        if explicit:
-            raise InputError(Problem("--base", "", f"{root} is not a git repository, so --base {ref} cannot be read"))
+        reason = top.stderr.strip() if top is not None else "git is not installed"
+        if explicit or "dubious ownership" in reason:
+            # An explicit base must be readable; a misconfigured checkout must not silently skip the check.
+            raise InputError(Problem("--base", "", f"cannot read git history of {root} for --base {ref}: "
+                                     f"{reason or 'not a git repository'}"))
         return
     verify = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     if verify.returncode != 0:

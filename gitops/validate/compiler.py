@@ -17,6 +17,7 @@ checks the predicate against ``jsonschema`` on thousands of mutated documents.
 """
 from __future__ import annotations
 
+import numbers
 import re
 from typing import Any, Callable
 
@@ -55,7 +56,7 @@ def _is_integer(x) -> bool:
 
 
 def _is_number(x) -> bool:
-    return isinstance(x, (int, float)) and x.__class__ is not bool and not isinstance(x, bool)
+    return isinstance(x, numbers.Number) and not isinstance(x, bool)
 
 
 _EXACT: dict[str, Check] = {
