@@ -108,7 +108,7 @@ def _origin_url(root: Path) -> str | None:
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
-def _path_source(root: Path, src: dict, repo_urls: set[str]) -> str | None:
+def _path_source(src: dict, repo_urls: set[str]) -> str | None:
     """The repo-relative path of a git path source in this repository, else None."""
     if src.get("chart") or not src.get("path"):
         return None
@@ -118,8 +118,8 @@ def _path_source(root: Path, src: dict, repo_urls: set[str]) -> str | None:
     path = path.strip("/")
     if path.startswith("./"):
         path = path[2:]
-    first = path.split("/", 1)[0]
-    if _norm_url(src.get("repoURL", "")) in repo_urls or (first not in ("", ".") and (root / first).exists()):
+    # Only this repository's paths can be checked here (another git repository may have any layout).
+    if _norm_url(src.get("repoURL", "")) in repo_urls:
         return path or "."
     return None
 
@@ -169,7 +169,7 @@ def check_argocd(root: Path, platform: Platform, argo_docs: list[Doc], dist_docs
         project = _project(app, projects)
         owned: list[Doc] = []
         for spath, src in _sources(app):
-            rel = _path_source(root, src, repo_urls)
+            rel = _path_source(src, repo_urls)
             if rel is None:
                 continue
             folder = root / rel
