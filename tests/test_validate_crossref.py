@@ -269,3 +269,22 @@ def test_service_monitor_port_and_selector(vroot):
 def test_hpa_scaling_a_missing_deployment(vroot):
     edit(vroot, HPA, lambda d: d["spec"]["scaleTargetRef"].update(name="shop-api-v2"))
     assert summary(validate(vroot, envs=["dev"])) == [("XRF018", ["HorizontalPodAutoscaler/shop-dev/shop-api"])]
+
+
+def test_certificate_and_sealed_secret_are_creators(vroot):
+    """The fixes the checks accept besides cert-manager's ingress-shim and ExternalSecrets."""
+    edit(vroot, ING, lambda d: d["metadata"].pop("annotations"))
+    write(vroot, "dist/dev/shop-api/certificate-shop-api.yaml", {
+        "apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+        "metadata": {"name": "shop-api", "namespace": "shop-dev", "labels": _labels()},
+        "spec": {"secretName": "shop-api-tls", "dnsNames": ["shop.dev.example.com"],
+                 "issuerRef": {"kind": "ClusterIssuer", "name": "letsencrypt"}}})
+    edit(vroot, DEPLOY, lambda d: container(d)["env"].append(
+        {"name": "PAYMENT_KEY", "valueFrom": {"secretKeyRef": {"name": "shop-api-sealed", "key": "PAYMENT_KEY"}}}))
+    write(vroot, "dist/dev/shop-api/sealedsecret-shop-api-sealed.yaml", {
+        "apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret",
+        "metadata": {"name": "shop-api-sealed", "namespace": "shop-dev", "labels": _labels()},
+        "spec": {"encryptedData": {"PAYMENT_KEY": "AgBy3i4OJSWK+PiTySYZZA=="}}})
+    assert validate(vroot, envs=["dev"]).findings == []
+    edit(vroot, DEPLOY, lambda d: container(d)["env"][-1]["valueFrom"]["secretKeyRef"].update(key="PAYMENT_TOKEN"))
+    assert summary(validate(vroot, envs=["dev"])) == [("XRF004", [SHOP, "SealedSecret/shop-dev/shop-api-sealed"])]
