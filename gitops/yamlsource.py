@@ -28,7 +28,40 @@ class SourceDoc:
             path = path[:-1]
 
 
-def _construct(node: yaml.Node, path: tuple, lines: dict, file: str):
+MAX_NODES = 200_000  # alias expansion bombs stop here
+MAX_DEPTH = 64
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.nodes = 0
+        self.active: set[int] = set()  # nodes on the current path: a repeat is a recursive alias
+
+
+def _construct(node: yaml.Node, path: tuple, lines: dict, file: str, budget: _Budget | None = None):
+    budget = budget or _Budget()
+    budget.nodes += 1
+    where = "/".join(map(str, path))
+    if budget.nodes > MAX_NODES or len(path) > MAX_DEPTH:
+        raise InputError(Problem(file, where, f"document too large or too deeply nested (limits: {MAX_NODES} nodes, depth {MAX_DEPTH})",
+                                 node.start_mark.line + 1))
+    if id(node) in budget.active:
+        raise InputError(Problem(file, where, "recursive alias: a node cannot contain itself", node.start_mark.line + 1))
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        budget.active.add(id(node))
+        try:
+            return _construct_collection(node, path, lines, file, budget)
+        finally:
+            budget.active.discard(id(node))
+    lines[path] = node.start_mark.line + 1
+    # Scalars: the safe constructor turns the resolved tag into int, bool, null, str...
+    try:
+        return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+    except yaml.YAMLError as exc:
+        raise InputError(Problem(file, where, f"invalid value: {exc}", node.start_mark.line + 1)) from exc
+
+
+def _construct_collection(node: yaml.Node, path: tuple, lines: dict, file: str, budget: _Budget):
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out = {}
@@ -38,15 +71,9 @@ def _construct(node: yaml.Node, path: tuple, lines: dict, file: str):
             key = key_node.value
             if key in out:
                 raise InputError(Problem(file, "/".join(map(str, path + (key,))), f"duplicate key {key!r}", key_node.start_mark.line + 1))
-            out[key] = _construct(value_node, path + (key,), lines, file)
+            out[key] = _construct(value_node, path + (key,), lines, file, budget)
         return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(v, path + (i,), lines, file) for i, v in enumerate(node.value)]
-    # Scalars: the safe constructor turns the resolved tag into int, bool, null, str...
-    try:
-        return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
-    except yaml.YAMLError as exc:
-        raise InputError(Problem(file, "/".join(map(str, path)), f"invalid value: {exc}", node.start_mark.line + 1)) from exc
+    return [_construct(v, path + (i,), lines, file, budget) for i, v in enumerate(node.value)]
 
 
 def load_yaml(path: Path, display: str | None = None) -> SourceDoc:
@@ -57,6 +84,8 @@ def load_yaml(path: Path, display: str | None = None) -> SourceDoc:
         raise InputError(Problem(display, "", f"cannot read file: {exc}")) from exc
     try:
         node = yaml.compose(text, Loader=_Loader)
+    except RecursionError as exc:
+        raise InputError(Problem(display, "", "malformed YAML: nesting too deep")) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         msg = getattr(exc, "problem", None) or str(exc)
