@@ -71,13 +71,13 @@ def _generator_fingerprint() -> str:
     return h.hexdigest()
 
 
-def inputs_hash(root: Path, env: Environment, fingerprint: str) -> str:
+def inputs_hash(root: Path, env: str, fingerprint: str) -> str:
     h = hashlib.sha256(fingerprint.encode())
     for rel in sorted(p.relative_to(root).as_posix() for p in (root / INVENTORY_DIR).glob("*.y*ml")):
         h.update(rel.encode())
         h.update((root / rel).read_bytes())
-    env_file = root / ENVIRONMENTS_DIR / f"{env.name}.yaml"
-    h.update(env_file.read_bytes() if env_file.exists() else env.name.encode())
+    env_file = root / ENVIRONMENTS_DIR / f"{env}.yaml"
+    h.update(env_file.read_bytes() if env_file.exists() else env.encode())
     return h.hexdigest()
 
 
@@ -143,20 +143,52 @@ def _executor_context():
     return multiprocessing.get_context("fork")
 
 
+def _warm_worker() -> None:
+    """Pool initializer: import cdk8s (starts this worker's Node) while the parent loads inputs."""
+    import cdk8s  # noqa: F401
+
+    import charts.component  # noqa: F401
+
+
+def _noop() -> None:
+    return None
+
+
+class RenderPool:
+    """Worker processes started as early as possible: Node boots while the parent validates inputs."""
+
+    def __init__(self, jobs: int | None = None):
+        self.workers = max(1, jobs or os.cpu_count() or 1)
+        self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=_executor_context(),
+                                             initializer=_warm_worker)
+        for _ in range(self.workers):  # start (and warm) every worker now
+            self._executor.submit(_noop)
+
+    def map(self, fn, *iterables):
+        return self._executor.map(fn, *iterables)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+
 def render_all(platform: Platform, env_names: list[str], jobs: int | None = None,
-               progress: Callable[[str], None] | None = None) -> list[EnvOutput]:
+               progress: Callable[[str], None] | None = None, pool: RenderPool | None = None) -> list[EnvOutput]:
     if not env_names:
         return []
-    workers = max(1, jobs or os.cpu_count() or 1)
-    buckets = _plan(platform, env_names, workers)
+    own_pool = pool is None
+    pool = pool or RenderPool(jobs)
+    buckets = _plan(platform, env_names, pool.workers)
     merged = {name: EnvOutput(name, {}, {}) for name in env_names}
-    with ProcessPoolExecutor(max_workers=len(buckets), mp_context=_executor_context()) as pool:
+    try:
         for parts in pool.map(render_bucket, [platform] * len(buckets), buckets):
             for part in parts:
                 target = merged[part.env]
                 for tree, files in part.trees.items():
                     target.trees.setdefault(tree, {}).update(files)
                 target.files.update(part.files)
+    finally:
+        if own_pool:
+            pool.close()
     if progress:
         for name in env_names:
             progress(f"rendered {name}")
@@ -178,34 +210,43 @@ def synth(root: Path | str = ".", envs: list[str] | None = None, *, check: bool 
           jobs: int | None = None, progress: Callable[[str], None] | None = None,
           services: list[str] | None = None) -> SynthResult:
     root = Path(root).resolve()
-    platform = load_platform(root)  # raises InputError before anything is written
-    known = [e.name for e in platform.environments]
+    known = sorted(p.stem for p in (root / ENVIRONMENTS_DIR).glob("*.yaml"))
     if envs:
         unknown = [e for e in envs if e not in known]
         if unknown:
             raise InputError(f"unknown environment(s) {', '.join(unknown)}; expected one of {', '.join(known)}")
-    selected = envs or known
     result = SynthResult()
 
     if services:
-        return _synth_services(root, platform, selected, services, result, progress)
+        platform = load_platform(root)  # raises InputError before anything is written
+        return _synth_services(root, platform, envs or [e.name for e in platform.environments], services, result, progress)
 
+    # Cache first: unchanged inputs were valid when they last rendered, so a full hit needs no load.
     fingerprint = _generator_fingerprint()
-    hashes = {name: inputs_hash(root, platform.environment(name), fingerprint) for name in selected}
-    to_render = []
-    for name in selected:
-        if check or no_cache or not _cache_hit(root, name, hashes[name]):
-            to_render.append(name)
-        else:
+    hashes = {name: inputs_hash(root, name, fingerprint) for name in (envs or known)}
+    to_render = [name for name in (envs or known)
+                 if check or no_cache or not _cache_hit(root, name, hashes[name])]
+    global_key = _global_inputs_hash(root, fingerprint)
+    need_global = envs is None and (check or no_cache or bool(to_render) or not _global_cache_hit(root, global_key))
+    for name in (envs or known):
+        if name not in to_render:
             result.skipped.append(name)
             if progress:
                 progress(f"unchanged {name} (inputs hash {hashes[name][:12]})")
-    outputs = render_all(platform, to_render, jobs, progress)
-    # Global files depend on every input: skipped only when nothing at all changed.
-    global_key = _global_inputs_hash(root, fingerprint)
-    global_files = {}
-    if envs is None and (check or no_cache or to_render or not _global_cache_hit(root, global_key)):
-        global_files = render_global(platform)
+    if not to_render and not need_global:
+        return result
+
+    pool = RenderPool(jobs) if to_render else None
+    try:
+        platform = load_platform(root)  # raises InputError before anything is written
+        # Global files depend on every input: skipped only when nothing at all changed. Rendered
+        # here, while the workers are still starting Node.
+        global_files = render_global(platform) if need_global else {}
+        to_render = [e.name for e in platform.environments if e.name in to_render]
+        outputs = render_all(platform, to_render, jobs, progress, pool=pool)
+    finally:
+        if pool is not None:
+            pool.close()
     result.rendered = [o.env for o in outputs]
 
     if check:
