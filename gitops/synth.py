@@ -218,8 +218,14 @@ def synth(root: Path | str = ".", envs: list[str] | None = None, *, check: bool 
     result = SynthResult()
 
     if services:
-        platform = load_platform(root)  # raises InputError before anything is written
-        return _synth_services(root, platform, envs or [e.name for e in platform.environments], services, result, progress)
+        # Workers boot Node while the parent loads: one per (environment, service) unit at most.
+        pool = RenderPool(min(jobs or os.cpu_count() or 1, len(envs or known) * len(services)))
+        try:
+            platform = load_platform(root)  # raises InputError before anything is written
+            return _synth_services(root, platform, envs or [e.name for e in platform.environments], services,
+                                   result, progress, pool)
+        finally:
+            pool.close()
 
     # Cache first: unchanged inputs were valid when they last rendered, so a full hit needs no load.
     fingerprint = _generator_fingerprint()
@@ -366,7 +372,7 @@ def _store_cache(root: Path, env: str, inputs: str) -> None:
 
 
 def _synth_services(root: Path, platform: Platform, selected: list[str], services: list[str],
-                    result: SynthResult, progress) -> SynthResult:
+                    result: SynthResult, progress, pool: RenderPool) -> SynthResult:
     """Re-render only some components' folders in dist/<env> (the one-changed-service fast path)."""
     names = {c.name for c in platform.components}
     unknown = [s for s in services if s not in names]
@@ -376,12 +382,11 @@ def _synth_services(root: Path, platform: Platform, selected: list[str], service
              if service in {c.name for c in platform.enabled_components(platform.environment(env))}]
     rendered: dict[str, dict[str, bytes]] = {env: {} for env in selected}
     if units:
-        workers = max(1, min(len(units), os.cpu_count() or 1))
+        workers = max(1, min(len(units), pool.workers))
         buckets = [units[i::workers] for i in range(workers)]
-        with ProcessPoolExecutor(max_workers=len(buckets), mp_context=_executor_context()) as pool:
-            for parts in pool.map(render_bucket, [platform] * len(buckets), buckets):
-                for part in parts:
-                    rendered[part.env].update(part.trees[DIST_TREE.format(env=part.env)])
+        for parts in pool.map(render_bucket, [platform] * len(buckets), buckets):
+            for part in parts:
+                rendered[part.env].update(part.trees[DIST_TREE.format(env=part.env)])
     for env_name, files in rendered.items():
         dist = root / "dist" / env_name
         enabled = {c.name for c in platform.enabled_components(platform.environment(env_name))}

@@ -5,8 +5,10 @@ import random
 
 import pytest
 
+import yaml
+
 from gitops.errors import InputError
-from gitops.load import load_platform
+from gitops.load import load_platform, schema_valid, validators
 
 NASTY = ["", "~", "null", "[]", "{}", "- a\n- b", "a: &x [*x]", "!!python/object:os.system x", "\x00\xff",
          "[" * 5000, "key: [unclosed", "a: 1\na: 2", "? [a, b]\n: c", "<<: {a: 1}", "name: 123", "port: 1e9",
@@ -53,3 +55,20 @@ def test_nasty_documents_are_input_errors(mini, text):
     (mini / "inventory/shop-api.yaml").write_text(text)
     with pytest.raises(InputError):
         load_platform(mini)
+
+
+@pytest.mark.parametrize("target,kind", [("inventory/shop-api.yaml", "component"), ("environments/prod.yaml", "environment")])
+def test_fast_schema_check_agrees_with_jsonschema(mini, target, kind):
+    """The compiled happy-path check must never accept what jsonschema rejects (or the reverse)."""
+    rng = random.Random(42)
+    original = (mini / target).read_text()
+    reference = validators()[0 if kind == "component" else 1]
+    compared = 0
+    for _ in range(600):
+        try:
+            data = yaml.safe_load(_mutate(original, rng))
+        except yaml.YAMLError:
+            continue
+        compared += 1
+        assert schema_valid(data, kind) == reference.is_valid(data), data
+    assert compared > 150
