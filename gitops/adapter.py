@@ -20,7 +20,7 @@ def adapter_rules(platform: Platform, env: Environment) -> list[dict]:
                 "seriesQuery": f'{metric.series}{{namespace!="",pod!=""}}',
                 "resources": {"overrides": {"namespace": {"resource": "namespace"}, "pod": {"resource": "pod"}}},
                 "name": {"matches": f"^{metric.series}$", "as": metric.name},
-                "metricsQuery": f"sum(rate(<<.Series>>{{<<.LabelMatchers>>}}[2m])) by (<<.GroupBy>>)",
+                "metricsQuery": "sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>)",
             }
             # Two components may share a metric name only if they emit the same series.
             existing = rules.get(metric.name)

@@ -1,7 +1,6 @@
 """Effective values of a component in an environment: inventory defaults + environment overrides."""
 from __future__ import annotations
 
-from dataclasses import replace
 
 from .model import Component, Environment, Resolved, Resources
 

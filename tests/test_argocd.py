@@ -7,24 +7,21 @@ from __future__ import annotations
 
 import copy
 import fnmatch
-import functools
-import json
 import os
 import re
 import shutil
 from pathlib import Path
 
-import jsonschema
 import pytest
 import yaml
 
 from gitops.adapter import adapter_rules
 from gitops.load import load_platform
 
-from .conftest import REPO, run_gitops, tree_bytes
+from .conftest import run_gitops, tree_bytes
+from .crd import crd_validator
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "mini-argocd"
-CRD_SCHEMAS = Path(os.environ.get("GITOPS_CRD_SCHEMAS", REPO.parent / "shared" / "schemas" / "crds"))
 ARGO_KINDS = ("Application", "AppProject", "ApplicationSet")
 EXACT_VERSION = re.compile(r"^v?[0-9]+\.[0-9]+\.[0-9]+$")
 
@@ -32,18 +29,6 @@ EXACT_VERSION = re.compile(r"^v?[0-9]+\.[0-9]+\.[0-9]+$")
 # ---------------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------------
-
-@functools.cache
-def crd_validator(api_version: str, kind: str) -> jsonschema.protocols.Validator:
-    group, version = api_version.split("/")
-    path = CRD_SCHEMAS / group / f"{kind.lower()}_{version}.json"
-    if not path.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"CRD schema {path} not found (set GITOPS_CRD_SCHEMAS)")
-        pytest.skip(f"CRD schema {path} not found (set GITOPS_CRD_SCHEMAS)")
-    schema = json.loads(path.read_text())
-    return jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)(schema)
-
 
 def crd_errors(doc: dict) -> list[str]:
     errors = crd_validator(doc["apiVersion"], doc["kind"]).iter_errors(doc)

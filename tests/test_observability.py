@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import os
 import re
 from pathlib import Path
 
@@ -24,8 +23,8 @@ import yaml
 from gitops.load import load_platform
 
 from .conftest import REPO, copy_inputs, run_gitops
+from .crd import crd_validator as strict_crd_validator
 
-CRD_SCHEMAS = Path(os.environ.get("GITOPS_CRD_SCHEMAS", REPO.parent / "shared" / "schemas" / "crds"))
 CUSTOM_GROUPS = ("monitoring.coreos.com/v1", "autoscaling.k8s.io/v1")
 STANDARD_METRIC = re.compile(r"^(kube_|container_)")
 PLAYBOOK = "docs/autoscaling-playbook.md"
@@ -35,29 +34,8 @@ PLAYBOOK = "docs/autoscaling-playbook.md"
 # helpers (also used by test_autoscaling.py)
 # ---------------------------------------------------------------------------------------------
 
-def _strict(schema):
-    """kubeconform -strict: objects with declared properties reject unknown fields."""
-    if isinstance(schema, dict):
-        out = {k: _strict(v) for k, v in schema.items()}
-        if ("properties" in out and "additionalProperties" not in out
-                and not out.get("x-kubernetes-preserve-unknown-fields")):
-            out["additionalProperties"] = False
-        return out
-    if isinstance(schema, list):
-        return [_strict(v) for v in schema]
-    return schema
-
-
-@functools.cache
 def crd_validator(api_version: str, kind: str) -> jsonschema.protocols.Validator:
-    group, version = api_version.split("/")
-    path = CRD_SCHEMAS / group / f"{kind.lower()}_{version}.json"
-    if not path.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"CRD schema {path} not found (set GITOPS_CRD_SCHEMAS)")
-        pytest.skip(f"CRD schema {path} not found (set GITOPS_CRD_SCHEMAS)")
-    schema = _strict(json.loads(path.read_text()))
-    return jsonschema.Draft7Validator(schema)
+    return strict_crd_validator(api_version, kind, strict=True)
 
 
 def crd_errors(doc: dict) -> list[str]:

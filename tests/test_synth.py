@@ -5,13 +5,12 @@ import os
 import shutil
 from pathlib import Path
 
-import pytest
 import yaml
 
 from gitops.load import load_platform
 from gitops.synth import synth
 
-from .conftest import copy_inputs, MINI, run_gitops, tree_bytes
+from .conftest import run_gitops, tree_bytes
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "mini"
 

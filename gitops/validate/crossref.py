@@ -19,7 +19,7 @@ import yaml
 from .documents import Doc
 from .envset import EnvSet, Workload
 from .findings import Hit
-from .k8s import dig, format_quantity, map_selector_matches, parse_quantity, port_matches, selector_matches
+from .k8s import dig, format_quantity, parse_quantity, port_matches, selector_matches
 
 CERT_MANAGER_ANNOTATIONS = ("cert-manager.io/cluster-issuer", "cert-manager.io/issuer")
 TLS_KEYS = frozenset({"tls.crt", "tls.key", "ca.crt"})
