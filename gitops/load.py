@@ -67,7 +67,10 @@ def fast_validators():
         # Without $id every $ref is local: fastjsonschema must never try to fetch a URL.
         schema.pop("$id", None)
         schema.pop("$schema", None)
-    return fastjsonschema.compile(component), fastjsonschema.compile(environment)
+    # use_default=False: fastjsonschema would otherwise write schema defaults into the data, and an
+    # environment override would then silently replace inherited inventory values with defaults.
+    return (fastjsonschema.compile(component, use_default=False),
+            fastjsonschema.compile(environment, use_default=False))
 
 
 def schema_valid(data, kind: str) -> bool:

@@ -72,3 +72,14 @@ def test_fast_schema_check_agrees_with_jsonschema(mini, target, kind):
         compared += 1
         assert schema_valid(data, kind) == reference.is_valid(data), data
     assert compared > 150
+
+
+def test_schema_check_never_changes_the_data(mini):
+    """Partial environment overrides inherit the inventory's values, not the schema's defaults."""
+    import copy
+
+    data = yaml.safe_load((mini / "environments/dev.yaml").read_text())
+    data["components"]["shop-api"]["autoscaling"] = {"min": 1, "max": 2}
+    before = copy.deepcopy(data)
+    assert schema_valid(data, "environment")
+    assert data == before
