@@ -1,8 +1,9 @@
 """Terraform fed by the inventory: generated tfvars, module hygiene, offline terraform, checkov.
 
 No provider is ever downloaded: `terraform validate`/`apply` run only on the provider-free
-`sizing` module, and `terraform plan` only on each composition's variables + checks.tf
-(terraform_data is built into Terraform). Everything else is parsed with python-hcl2.
+`sizing` module, and `terraform plan` only on each composition's main.tf + variables.tf calling
+the `environment` module's variables.tf + checks.tf (terraform_data is built into Terraform).
+Everything else is parsed with python-hcl2.
 """
 from __future__ import annotations
 
@@ -28,9 +29,12 @@ from .conftest import REPO, run_gitops
 TF = REPO / "infra" / "terraform"
 MODULES = TF / "modules"
 COMPOSITIONS = TF / "environments"
-MODULE_NAMES = ("network", "cluster", "ingress", "argocd", "sizing")
+MODULE_NAMES = ("network", "cluster", "ingress", "argocd", "sizing", "environment")
+# The shared logic of every environment: compositions call it and hold nothing else of their own.
+SHARED = MODULES / "environment"
 # Files every composition shares byte for byte; versions.tf differs only in the state key.
-SHARED_COMPOSITION_FILES = ("main.tf", "variables.tf", "providers.tf", "outputs.tf", "checks.tf")
+SHARED_COMPOSITION_FILES = ("main.tf", "variables.tf", "providers.tf")
+COMPOSITION_FILES = (*SHARED_COMPOSITION_FILES, "versions.tf")
 EXACT_VERSION = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
 
 TERRAFORM = shutil.which("terraform")
@@ -183,7 +187,7 @@ def test_compositions_find_the_root_application_and_its_project(mini_synth):
     """The compositions read argocd/<env>/application-root.yaml and appproject-<spec.project>.yaml."""
     if not any(template == "argocd/{env}" for template, _ in ENV_TREES):
         pytest.skip("argocd/<env>/ is not generated yet (gitops/outputs.py ENV_TREES)")
-    main = (COMPOSITIONS / _real_environments()[0] / "main.tf").read_text()
+    main = (SHARED / "main.tf").read_text()
     assert '"${local.argocd_dir}/application-root.yaml"' in main
     assert '"${local.argocd_dir}/appproject-${yamldecode(local.root_application_yaml).spec.project}.yaml"' in main
     for env in load_platform(mini_synth).environments:
@@ -203,8 +207,10 @@ def test_every_environment_has_a_composition_and_no_composition_is_orphaned():
     assert envs, "no environments/*.yaml in the repository"
     assert sorted(p.name for p in COMPOSITIONS.iterdir() if p.is_dir()) == envs
     for env in envs:
-        for name in (*SHARED_COMPOSITION_FILES, "versions.tf", "settings.auto.tfvars"):
+        for name in (*COMPOSITION_FILES, "settings.auto.tfvars"):
             assert (COMPOSITIONS / env / name).is_file(), f"{env}/{name}"
+        # Shared logic belongs in modules/environment, not in a new file of one composition.
+        assert sorted(p.name for p in (COMPOSITIONS / env).glob("*.tf")) == sorted(COMPOSITION_FILES), env
 
 
 def test_compositions_share_their_code_and_differ_only_in_state_key():
@@ -237,27 +243,89 @@ def test_compositions_pin_providers_exactly_and_use_a_partial_s3_backend():
 def test_generated_keys_are_declared_as_composition_variables():
     platform = load_platform(REPO / "tests" / "fixtures" / "mini")
     data = tfvars_data(platform, platform.environments[0])
+    typed = _module_variables(SHARED)
+    for key, value in data.items():
+        if isinstance(value, dict):
+            declared = set(re.findall(r"(\w+)\s*=", typed[key]["type"]))
+            assert set(value) == declared, (key, declared)
     for env in _real_environments():
         variables = _blocks(COMPOSITIONS / env / "variables.tf", "variable")
-        settings = _load_hcl(COMPOSITIONS / env / "settings.auto.tfvars")
+        settings = {k for k in _load_hcl(COMPOSITIONS / env / "settings.auto.tfvars") if not k.startswith("__")}
         assert set(data) <= set(variables), set(data) - set(variables)
-        for key, value in data.items():
-            if isinstance(value, dict):
-                declared = set(re.findall(r"(\w+)\s*=", variables[key]["type"]))
-                assert set(value) == declared, (key, declared)
+        assert settings <= set(variables), settings - set(variables)
         # Nothing prompts at plan time: each variable is generated, set in settings, or defaulted.
+        for name in variables:
+            assert name in data or name in settings or "default" in typed[name], f"{env}: {name} has no value"
+        assert not settings & set(data), "settings.auto.tfvars must not override generated values"
+
+
+def test_compositions_pass_every_variable_unchanged_to_the_shared_module():
+    """The root only names the tfvars keys (Terraform reads *.auto.tfvars into root variables);
+    the environment module types, documents, defaults and validates each of them."""
+    typed = _module_variables(SHARED)
+    for env in _real_environments():
+        variables = _blocks(COMPOSITIONS / env / "variables.tf", "variable")
+        call = _blocks(COMPOSITIONS / env / "main.tf", "module")["environment"]
+        arguments = {k: v for k, v in call.items() if k != "source" and not k.startswith("__")}
+        assert arguments == {name: f"${{var.{name}}}" for name in variables}, env
+        assert set(variables) == set(typed), set(variables) ^ set(typed)
         for name, body in variables.items():
-            assert name in data or name in settings or "default" in body, f"{env}: {name} has no value"
-        assert not set(settings) & set(data), "settings.auto.tfvars must not override generated values"
+            # Untyped and unvalidated here: one declaration, in the module.
+            assert {k for k in body if not k.startswith("__")} <= {"default"}, f"{env}: variable {name}"
+            if "default" in typed[name]:
+                # Optional in the root too; the null it passes means the module's default.
+                assert "default" in body and body["default"] is None, f"{env}: variable {name}"
+                assert typed[name].get("nullable") is False, f"environment: variable {name} must be nullable = false"
+            else:
+                assert "default" not in body, f"{env}: variable {name} is required by the module"
 
 
 def test_modules_are_called_from_every_composition():
     for env in _real_environments():
         calls = _blocks(COMPOSITIONS / env / "main.tf", "module")
         assert {name: _unquote(body["source"]) for name, body in calls.items()} == {
-            "network": "../../modules/network", "cluster": "../../modules/cluster",
-            "ingress": "../../modules/ingress", "argocd": "../../modules/argocd",
+            "environment": "../../modules/environment",
         }
+    calls = _blocks(SHARED / "main.tf", "module")
+    assert {name: _unquote(body["source"]) for name, body in calls.items()} == {
+        "network": "../network", "cluster": "../cluster", "ingress": "../ingress", "argocd": "../argocd",
+    }
+
+
+def test_composition_providers_read_what_the_shared_module_outputs():
+    """Provider blocks stay in the root but hold no logic: each value they read is an output (or an
+    attribute of an output) of modules/environment. Offline, nothing else would catch a typo here."""
+    outputs = {name: body["value"] for name, body in _module_outputs(SHARED).items()}
+    for env in _real_environments():
+        path = COMPOSITIONS / env / "providers.tf"
+        aliases = {}
+        for block in _load_hcl(path).get("locals", []):
+            for name, value in block.items():
+                ref = re.fullmatch(r"\$\{module\.environment\.(\w+)\}", str(value))
+                if ref:
+                    aliases[name] = ref.group(1)
+        text = path.read_text()
+        paths = re.findall(r"module\.environment\.([\w.]+)", text)
+        paths += [f"{aliases[m.group(1)]}{m.group(2)}" for m in re.finditer(r"local\.(\w+)((?:\.\w+)*)", text)]
+        assert paths, env
+        for dotted in paths:
+            name, *attributes = dotted.split(".")
+            assert name in outputs, f"{env}/providers.tf reads module.environment.{name}, which is no output"
+            value = outputs[name]
+            for attribute in attributes:
+                assert isinstance(value, dict) and attribute in value, f"{env}/providers.tf: {dotted}"
+                value = value[attribute]
+
+
+def test_compositions_keep_the_state_of_objects_created_before_the_shared_module():
+    """moved blocks: a root applied before modules/environment existed plans no replacement."""
+    for env in _real_environments():
+        moves = {(m["from"], m["to"]) for m in _load_hcl(COMPOSITIONS / env / "main.tf").get("moved", [])}
+        assert moves == {
+            *((f"${{module.{m}}}", f"${{module.environment.module.{m}}}")
+              for m in ("network", "cluster", "ingress", "argocd")),
+            ("${terraform_data.consistency}", "${module.environment.terraform_data.consistency}"),
+        }, env
 
 
 # --- module hygiene ---------------------------------------------------------------------
@@ -270,8 +338,8 @@ def test_every_tf_and_tfvars_file_parses():
 
 
 def test_variables_are_typed_documented_and_validated():
-    folders = [MODULES / m for m in MODULE_NAMES] + [COMPOSITIONS / e for e in _real_environments()]
-    for folder in folders:
+    # The compositions' variables are pass-throughs to `environment`, checked above.
+    for folder in [MODULES / m for m in MODULE_NAMES]:
         variables = _module_variables(folder)
         assert variables, folder
         for name, body in variables.items():
@@ -384,11 +452,17 @@ def test_sizing_rejects_a_quota_the_node_group_cannot_hold(tmp_path):
 
 
 def _plan_composition_checks(tmp_path: Path, env_name: str, tfvars: bytes, settings: str | None = None):
+    """The composition's own main.tf + variables.tf, calling the environment module cut down to
+    its provider-free variables.tf + checks.tf (same relative layout, so the source resolves)."""
     src = COMPOSITIONS / env_name
-    work = tmp_path / env_name
-    work.mkdir()
-    for name in ("variables.tf", "checks.tf"):
+    work = tmp_path / env_name / "environments" / env_name
+    work.mkdir(parents=True)
+    for name in ("main.tf", "variables.tf"):
         shutil.copy(src / name, work / name)
+    shared = tmp_path / env_name / "modules" / SHARED.name
+    shared.mkdir(parents=True)
+    for name in ("variables.tf", "checks.tf"):
+        shutil.copy(SHARED / name, shared / name)
     (work / "settings.auto.tfvars").write_text(settings if settings is not None else
                                                (src / "settings.auto.tfvars").read_text())
     (work / "generated.auto.tfvars.json").write_bytes(tfvars)

@@ -1,39 +1,39 @@
+# Provider configuration must live in the root module; what it says comes from
+# modules/environment (region, account guard, default tags, how to reach the cluster).
+locals {
+  aws_provider = module.environment.aws_provider
+  kubernetes   = module.environment.kubernetes_connection
+}
+
 provider "aws" {
-  region              = var.aws_region
-  allowed_account_ids = length(var.aws_account_ids) > 0 ? var.aws_account_ids : null
+  region              = local.aws_provider.region
+  allowed_account_ids = local.aws_provider.allowed_account_ids
 
   default_tags {
-    tags = {
-      Environment = var.environment
-      Project     = "meetinity"
-      ManagedBy   = "terraform"
-      Source      = "infra/terraform/environments/${var.environment}"
-    }
+    tags = local.aws_provider.default_tags
   }
 }
 
-# The Kubernetes and Helm providers talk to the cluster this composition creates,
-# with a short-lived token from the AWS CLI (no static kubeconfig).
 provider "kubernetes" {
-  host                   = module.cluster.endpoint
-  cluster_ca_certificate = base64decode(module.cluster.certificate_authority_data)
+  host                   = local.kubernetes.host
+  cluster_ca_certificate = local.kubernetes.cluster_ca_certificate
 
   exec {
-    api_version = "client.authentication.k8s.io/v1beta1"
-    command     = "aws"
-    args        = ["eks", "get-token", "--cluster-name", module.cluster.cluster_name, "--region", var.aws_region]
+    api_version = local.kubernetes.exec.api_version
+    command     = local.kubernetes.exec.command
+    args        = local.kubernetes.exec.args
   }
 }
 
 provider "helm" {
   kubernetes {
-    host                   = module.cluster.endpoint
-    cluster_ca_certificate = base64decode(module.cluster.certificate_authority_data)
+    host                   = local.kubernetes.host
+    cluster_ca_certificate = local.kubernetes.cluster_ca_certificate
 
     exec {
-      api_version = "client.authentication.k8s.io/v1beta1"
-      command     = "aws"
-      args        = ["eks", "get-token", "--cluster-name", module.cluster.cluster_name, "--region", var.aws_region]
+      api_version = local.kubernetes.exec.api_version
+      command     = local.kubernetes.exec.command
+      args        = local.kubernetes.exec.args
     }
   }
 }

@@ -1,5 +1,5 @@
 # Generated values (infra/terraform/environments/<env>/generated.auto.tfvars.json)
-# arrive through the composition; the rest are operator settings.
+# arrive through modules/environment; the rest are operator settings.
 
 variable "cluster_name" {
   description = "EKS cluster name (environments/<env>.yaml cluster.name)."

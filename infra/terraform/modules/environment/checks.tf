@@ -1,6 +1,7 @@
 # Consistency between the generated values and the operator settings. Provider-free
 # (terraform_data is built into Terraform), so `terraform plan` fails on a mismatch
-# before anything is created, and tests/test_terraform.py runs it offline.
+# before anything is created; tests/test_terraform.py plans it offline with variables.tf,
+# called from each environment's main.tf.
 
 locals {
   vpc_prefix = tonumber(split("/", var.vpc_cidr)[1])

@@ -1,17 +1,18 @@
 # One environment's cloud footprint: network -> cluster -> ingress -> Argo CD.
 # After `terraform apply`, Argo CD's root Application (argocd/<env>/) takes over
-# everything that lives in git. The same file is used by every environment; what
-# differs lives in generated.auto.tfvars.json (generated) and settings.auto.tfvars.
+# everything that lives in git. Every environments/<env>/ root calls this module once;
+# what differs lives in its generated.auto.tfvars.json (generated) and settings.auto.tfvars.
 
 locals {
   # Written by `gitops synth` (argocd/<env>/): the root Application and the AppProject it runs in.
+  # infra/terraform/modules/environment is four levels below the repository root.
   argocd_dir            = "${path.module}/../../../../argocd/${var.environment}"
   root_application_yaml = file("${local.argocd_dir}/application-root.yaml")
   root_project_yaml     = file("${local.argocd_dir}/appproject-${yamldecode(local.root_application_yaml).spec.project}.yaml")
 }
 
 module "network" {
-  source = "../../modules/network"
+  source = "../network"
 
   name               = var.cluster_name
   cluster_name       = var.cluster_name
@@ -21,7 +22,7 @@ module "network" {
 }
 
 module "cluster" {
-  source = "../../modules/cluster"
+  source = "../cluster"
 
   cluster_name         = var.cluster_name
   kubernetes_version   = var.kubernetes_version
@@ -36,7 +37,7 @@ module "cluster" {
 }
 
 module "ingress" {
-  source = "../../modules/ingress"
+  source = "../ingress"
 
   namespace            = var.namespaces.ingress
   load_balancer_scheme = var.ingress_scheme
@@ -46,7 +47,7 @@ module "ingress" {
 }
 
 module "argocd" {
-  source = "../../modules/argocd"
+  source = "../argocd"
 
   namespace             = var.namespaces.argocd
   domain                = var.domain

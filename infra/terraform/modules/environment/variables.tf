@@ -1,6 +1,11 @@
+# The one typed, documented and validated declaration of every environment input.
+# environments/<env>/variables.tf only names them for Terraform (which reads
+# *.auto.tfvars into root variables) and passes each one here unchanged; an optional
+# input it leaves unset arrives as null, which `nullable = false` turns into the default below.
+
 # ---------------------------------------------------------------------------
-# Generated: generated.auto.tfvars.json (written by `gitops synth` from
-# environments/<env>.yaml and inventory/; never edit it by hand).
+# Generated: environments/<env>/generated.auto.tfvars.json (written by `gitops synth`
+# from environments/<env>.yaml and inventory/; never edit it by hand).
 # ---------------------------------------------------------------------------
 
 variable "environment" {
@@ -57,6 +62,7 @@ variable "backing_cidrs" {
   description = "CIDRs of the managed backing services the workloads may reach (NetworkPolicy egress); they must lie inside the VPC."
   type        = list(string)
   default     = []
+  nullable    = false
 
   validation {
     condition     = alltrue([for c in var.backing_cidrs : can(cidrnetmask(c))])
@@ -121,7 +127,8 @@ variable "cloud_identities" {
     namespace       = string
     service_account = string
   }))
-  default = []
+  default  = []
+  nullable = false
 
   validation {
     condition = alltrue([
@@ -132,7 +139,7 @@ variable "cloud_identities" {
 }
 
 # ---------------------------------------------------------------------------
-# Operator settings: settings.auto.tfvars in this folder (hand-written).
+# Operator settings: environments/<env>/settings.auto.tfvars (hand-written).
 # ---------------------------------------------------------------------------
 
 variable "aws_region" {
@@ -149,6 +156,7 @@ variable "aws_account_ids" {
   description = "AWS accounts this environment may be applied to (guards against the wrong credentials). Empty: any."
   type        = list(string)
   default     = []
+  nullable    = false
 
   validation {
     condition     = alltrue([for a in var.aws_account_ids : can(regex("^[0-9]{12}$", a))])
@@ -180,12 +188,14 @@ variable "single_nat_gateway" {
   description = "One NAT gateway for the whole VPC (cheaper; not zone-redundant)."
   type        = bool
   default     = false
+  nullable    = false
 }
 
 variable "public_access_cidrs" {
   description = "CIDRs allowed to reach the EKS public API endpoint; empty keeps the endpoint private."
   type        = list(string)
   default     = []
+  nullable    = false
 
   validation {
     condition     = alltrue([for c in var.public_access_cidrs : can(cidrnetmask(c)) && c != "0.0.0.0/0"])
@@ -197,6 +207,7 @@ variable "admin_principal_arns" {
   description = "IAM roles or users granted cluster-admin (besides the identity that applies)."
   type        = list(string)
   default     = []
+  nullable    = false
 
   validation {
     condition     = alltrue([for a in var.admin_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/", a))])
@@ -208,6 +219,7 @@ variable "identity_policy_arns" {
   description = "IAM policy ARNs per cloud identity (component name -> ARNs)."
   type        = map(list(string))
   default     = {}
+  nullable    = false
 
   validation {
     condition = alltrue(flatten([
@@ -221,6 +233,7 @@ variable "ingress_source_cidrs" {
   description = "Client CIDRs admitted by the ingress load balancer."
   type        = list(string)
   default     = ["0.0.0.0/0"]
+  nullable    = false
 
   validation {
     condition     = length(var.ingress_source_cidrs) > 0 && alltrue([for c in var.ingress_source_cidrs : can(cidrnetmask(c))])
@@ -232,6 +245,7 @@ variable "ingress_scheme" {
   description = "internet-facing or internal load balancer in front of ingress-nginx."
   type        = string
   default     = "internet-facing"
+  nullable    = false
 
   validation {
     condition     = contains(["internet-facing", "internal"], var.ingress_scheme)
@@ -243,4 +257,5 @@ variable "argocd_high_availability" {
   description = "Run Argo CD with several replicas and Redis HA."
   type        = bool
   default     = false
+  nullable    = false
 }
