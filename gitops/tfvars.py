@@ -7,8 +7,9 @@ ServiceAccount through IRSA) all come from ``environments/<env>.yaml`` and
 ``inventory/``. Terraform loads ``*.auto.tfvars.json`` on its own, so the composition
 in that folder needs no ``-var-file``.
 
-Every key here is declared as a typed, validated variable in
-``infra/terraform/environments/<env>/variables.tf`` (a test keeps both in step).
+Every key here is passed through by ``infra/terraform/environments/<env>/variables.tf`` to the
+shared module, which types and validates it in ``infra/terraform/modules/environment/variables.tf``
+(a test keeps them in step).
 Output is canonical JSON (sorted keys, indent 2, trailing newline): same model, same bytes.
 """
 from __future__ import annotations
