@@ -293,3 +293,25 @@ def test_committed_dist_is_clean():
     assert report.findings == [], "\n".join(f"{f.file}:{f.line} {f.rule_id} {f.message}" for f in report.findings)
     for waived in report.waived:
         assert len(waived.waiver.reason) >= 10
+
+
+def test_schema_location_from_environment_variable(tmp_path):
+    """A checkout without ../shared finds CRD schemas through $GITOPS_SCHEMA_LOCATION (as CI elsewhere would)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    root = tmp_path / "repo"
+    for name in ("inventory", "environments", "dist", "argocd"):
+        shutil.copytree(REPO / name, root / name)
+    crds = REPO.parent / "shared" / "schemas" / "crds"
+    base = [sys.executable, "-m", "gitops", "--root", str(root), "validate", "--env", "dev", "--format", "json"]
+    without = subprocess.run(base, capture_output=True, text=True, cwd=REPO,
+                             env={k: v for k, v in os.environ.items() if k != "GITOPS_SCHEMA_LOCATION"})
+    assert without.returncode == 1 and "SCH002" in without.stdout
+    with_env = subprocess.run(base, capture_output=True, text=True, cwd=REPO,
+                              env={**os.environ, "GITOPS_SCHEMA_LOCATION": str(crds)})
+    assert with_env.returncode == 0, with_env.stdout[-2000:]
