@@ -34,7 +34,6 @@ LETSENCRYPT_ISSUER = "letsencrypt"
 LETSENCRYPT_SERVER = "https://acme-v02.api.letsencrypt.org/directory"
 ACME_EMAIL = "sre@meetinity.com"
 INGRESS_CLASS = "nginx"
-ISSUER_NAMES = (LETSENCRYPT_ISSUER, SELF_SIGNED_ISSUER)
 
 PROMETHEUS_RELEASE = "kube-prometheus-stack"
 # Service of the stack's Prometheus (<release>-prometheus). No route prefix: the old adapter
@@ -44,11 +43,6 @@ PROMETHEUS_PORT = 9090
 GRAFANA_ADMIN_SECRET = "grafana-admin"
 
 PROMETHEUS_COMMUNITY = "https://prometheus-community.github.io/helm-charts"
-
-# Installed outside Argo CD; listed so docs and tests can say who owns them.
-MANAGED_ELSEWHERE = {
-    "ingress-nginx": "infra/terraform/modules/ingress (chart ingress-nginx 4.13.3, namespace ingress-nginx)",
-}
 
 # Cluster-scoped kinds the add-on charts create (and Namespace for CreateNamespace=true).
 # Anything else cluster-scoped is refused by the platform AppProject.

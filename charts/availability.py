@@ -11,7 +11,7 @@ from .context import ComponentContext
 
 class DisruptionBudget:
     def __init__(self, chart, ctx: ComponentContext):
-        if ctx.component.kind not in ("api", "frontend", "worker"):
+        if not ctx.component.is_long_running:
             return
         emit(chart, {
             "apiVersion": "policy/v1",

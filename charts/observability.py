@@ -117,7 +117,7 @@ def _can_max_out(ctx: ComponentContext) -> bool:
 
 
 def _long_running(ctx: ComponentContext) -> bool:
-    return ctx.component.kind in ("api", "frontend", "worker")
+    return ctx.component.is_long_running
 
 
 def _is_job(ctx: ComponentContext) -> bool:

@@ -32,7 +32,7 @@ def vpa_bounds(ctx: ComponentContext) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def applies(ctx: ComponentContext) -> bool:
-    return ctx.component.kind in ("api", "frontend", "worker")
+    return ctx.component.is_long_running
 
 
 def vertical_pod_autoscaler(ctx: ComponentContext) -> dict:

@@ -147,7 +147,7 @@ class Workload:
 
     def __init__(self, chart, ctx: ComponentContext):
         kind = ctx.component.kind
-        if kind in ("api", "frontend", "worker"):
+        if ctx.component.is_long_running:
             emit(chart, self._deployment(ctx))
         elif kind == "job":
             emit(chart, self._job(ctx))

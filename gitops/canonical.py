@@ -148,4 +148,5 @@ def dump_object(obj: dict) -> bytes:
 
 
 def dump_objects(objs: list[dict]) -> bytes:
+    """Several objects as one multi-document YAML file."""
     return b"---\n".join(dump_object(o) for o in objs)

@@ -406,7 +406,7 @@ def _check_components(docs: list[SourceDoc], components: dict[str, Component], b
             problems.append(Problem(doc.file, "public", f"only api/frontend components can be public, this one is {c.kind!r}", doc.line_of(("public",))))
         if c.autoscaling and c.autoscaling.min_replicas > c.autoscaling.max_replicas:
             problems.append(Problem(doc.file, "autoscaling", f"expected min <= max, found min {c.autoscaling.min_replicas} > max {c.autoscaling.max_replicas}", doc.line_of(("autoscaling",))))
-        if c.autoscaling and c.kind not in ("api", "frontend", "worker"):
+        if c.autoscaling and not c.is_long_running:
             problems.append(Problem(doc.file, "autoscaling", f"only long-running components scale; {c.kind!r} cannot", doc.line_of(("autoscaling",))))
         if c.autoscaling and c.autoscaling.custom_metrics and c.metrics is None:
             problems.append(Problem(doc.file, "autoscaling/customMetrics",

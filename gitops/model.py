@@ -153,6 +153,11 @@ class Component:
         return self.kind in WORKLOAD_KINDS
 
     @property
+    def is_long_running(self) -> bool:
+        """Runs continuously (Deployment): scales, has a PDB and a VPA."""
+        return self.kind in LONG_RUNNING_KINDS
+
+    @property
     def is_serving(self) -> bool:
         return self.kind in SERVING_KINDS
 

@@ -23,7 +23,7 @@ def resolve(component: Component, env: Environment) -> Resolved:
     image, version = image_ref(component, env)
     resources = (settings.resources if settings and settings.resources else component.resources) or Resources("100m", "128Mi", "500m", "512Mi")
     autoscaling = (settings.autoscaling if settings and settings.autoscaling else component.autoscaling)
-    if component.kind not in ("api", "frontend", "worker"):
+    if not component.is_long_running:
         autoscaling = None
     replicas = settings.replicas if settings and settings.replicas is not None else (
         autoscaling.min_replicas if autoscaling else 1)

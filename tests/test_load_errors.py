@@ -146,3 +146,8 @@ def test_environment_custom_metric_on_unscraped_component(mini):
     problems = _problems(mini)
     assert any("components/stock-service/autoscaling/customMetrics" in p and "nothing scrapes stock_requests_total" in p
                for p in problems), problems
+
+
+def test_cluster_issuer_must_be_one_the_platform_creates(mini):
+    _edit(mini / "environments/dev.yaml", lambda d: d.update(clusterIssuer="my-issuer"))
+    assert any("at clusterIssuer: expected one of letsencrypt, selfsigned-cluster-issuer" in p for p in _problems(mini))
