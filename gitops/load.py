@@ -432,6 +432,7 @@ def _check_environments(docs: list[SourceDoc], envs: dict[str, Environment], com
             problems.append(Problem(doc.file, "promotesFrom", f"expected one of {', '.join(sorted(envs))}, found unknown environment {env.promotes_from!r}", doc.line_of(("promotesFrom",))))
         if env.promotes_from == env.name:
             problems.append(Problem(doc.file, "promotesFrom", "an environment cannot promote from itself", doc.line_of(("promotesFrom",))))
+        metric_series: dict[str, tuple[str, str]] = {}  # adapter metric name -> (series, first component)
         for cname, s in env.components:
             path = ("components", cname)
             comp = components.get(cname)
@@ -453,6 +454,14 @@ def _check_environments(docs: list[SourceDoc], envs: dict[str, Environment], com
             elif env.require_digest and not s.image.digest:
                 problems.append(Problem(doc.file, "/".join(path + ("image", "digest")), f"environment {env.name} requires images pinned by digest (policy.requireDigest); found tag {s.image.tag!r} without digest", doc.line_of(path + ("image",))))
             auto = s.autoscaling or comp.autoscaling
+            for m in auto.custom_metrics if auto else ():
+                # One Prometheus Adapter rule per metric name: two series under one name cannot both be served.
+                series, first = metric_series.setdefault(m.name, (m.series, cname))
+                if series != m.series:
+                    problems.append(Problem(doc.file, "/".join(path + ("autoscaling", "customMetrics")),
+                                            f"custom metric {m.name!r} reads series {m.series!r} here but {series!r} for {first}; "
+                                            "expected one series per metric name (give the metric a distinct name)",
+                                            doc.line_of(path + ("autoscaling",))))
             if auto and auto.custom_metrics and comp.metrics is None:
                 problems.append(Problem(doc.file, "/".join(path + ("autoscaling", "customMetrics")),
                                         f"{cname} exposes no metrics endpoint (inventory metrics:), so nothing scrapes "

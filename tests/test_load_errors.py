@@ -151,3 +151,14 @@ def test_environment_custom_metric_on_unscraped_component(mini):
 def test_cluster_issuer_must_be_one_the_platform_creates(mini):
     _edit(mini / "environments/dev.yaml", lambda d: d.update(clusterIssuer="my-issuer"))
     assert any("at clusterIssuer: expected one of letsencrypt, selfsigned-cluster-issuer" in p for p in _problems(mini))
+
+
+def test_one_series_per_custom_metric_name(mini):
+    """Two components may not serve one adapter metric name from different series (one rule per name)."""
+    def add_metric(d):
+        d["metrics"] = {"path": "/metrics"}
+        d["autoscaling"] = {"min": 1, "max": 2, "cpu": 70, "memory": 80, "customMetrics": [
+            {"name": "http_requests_per_second", "series": "stock_http_requests_total", "targetAverageValue": "5"}]}
+    _edit(mini / "inventory/stock-service.yaml", add_metric)
+    problems = _problems(mini)
+    assert any("custom metric 'http_requests_per_second' reads series 'stock_http_requests_total'" in p for p in problems), problems
