@@ -9,7 +9,7 @@ from .context import ComponentContext
 
 
 def settings_data(ctx: ComponentContext) -> dict[str, str]:
-    return dict(sorted(ctx.resolved.env_values))
+    return ctx.settings
 
 
 def settings_checksum(ctx: ComponentContext) -> str:

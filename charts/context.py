@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from gitops.model import Component, Environment, Platform, Resolved
 from gitops.resolve import resolve
@@ -44,6 +45,11 @@ class ComponentContext:
         if annotations:
             meta["annotations"] = annotations
         return meta
+
+    @cached_property
+    def settings(self) -> dict[str, str]:
+        """Plain settings (ConfigMap data), computed once: the ConfigMap, envFrom and the pod checksum use it."""
+        return dict(sorted(self.resolved.env_values))
 
     @property
     def config_map_name(self) -> str:

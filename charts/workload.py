@@ -71,9 +71,8 @@ def _volumes(ctx: ComponentContext) -> tuple[list[dict], list[dict]]:
     return volumes, mounts
 
 
-def container(ctx: ComponentContext) -> dict:
+def container(ctx: ComponentContext, mounts: list[dict]) -> dict:
     c, r = ctx.component, ctx.resolved
-    volumes, mounts = _volumes(ctx)
     spec: dict = {
         "name": c.name,
         "image": r.image,
@@ -103,10 +102,10 @@ def container(ctx: ComponentContext) -> dict:
 
 
 def pod_spec(ctx: ComponentContext, restart_policy: str = "Always") -> dict:
-    volumes, _ = _volumes(ctx)
+    volumes, mounts = _volumes(ctx)
     spec = {
         "automountServiceAccountToken": False,
-        "containers": [container(ctx)],
+        "containers": [container(ctx, mounts)],
         "enableServiceLinks": False,
         "imagePullSecrets": [{"name": PULL_SECRET_NAME}],
         "restartPolicy": restart_policy,
