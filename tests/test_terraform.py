@@ -25,6 +25,7 @@ from gitops.outputs import ENV_FILES, ENV_TREES
 from gitops.tfvars import TFVARS_PATH, render_tfvars, tfvars_data
 
 from .conftest import REPO, run_gitops
+from .tools import checkov_bin, checkov_env
 
 TF = REPO / "infra" / "terraform"
 MODULES = TF / "modules"
@@ -39,14 +40,6 @@ EXACT_VERSION = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
 
 TERRAFORM = shutil.which("terraform")
 needs_terraform = pytest.mark.skipif(TERRAFORM is None, reason="terraform binary not installed")
-
-
-def _checkov_bin() -> str | None:
-    for candidate in (os.environ.get("CHECKOV_BIN"), str(REPO / ".venv-checkov" / "bin" / "checkov"),
-                      shutil.which("checkov")):
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    return None
 
 
 def _unquote(name: str) -> str:
@@ -494,7 +487,7 @@ def test_composition_checks_catch_a_vpc_that_misses_the_backing_services(tmp_pat
 
 # --- checkov ----------------------------------------------------------------------------
 
-CHECKOV = _checkov_bin()
+CHECKOV = checkov_bin()
 
 
 def test_every_checkov_waiver_gives_a_reason():
@@ -509,8 +502,7 @@ def test_every_checkov_waiver_gives_a_reason():
 
 @pytest.mark.skipif(CHECKOV is None, reason="checkov not installed (make tools installs it into .venv-checkov)")
 def test_checkov_finds_no_failed_check(tmp_path):
-    env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false",
-           "LOG_LEVEL": "WARNING", "HOME": str(tmp_path)}
+    env = checkov_env(tmp_path)
     proc = subprocess.run([CHECKOV, "-d", str(TF), "--framework", "terraform", "--skip-download",
                            "--output", "json", "--quiet"],
                           capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)

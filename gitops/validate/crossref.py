@@ -225,6 +225,17 @@ def _main_container(w: Workload, component: str):
     return containers[0] if containers else None
 
 
+def _inventory_containers(es: EnvSet):
+    """(workload, its inventory component, its main container) for every workload the inventory knows."""
+    for w in es.workloads:
+        comp = es.component(w.component)
+        if comp is None:
+            continue
+        c = _main_container(w, comp.name)
+        if c is not None:
+            yield w, comp, c
+
+
 def _named_ports(w: Workload) -> dict[str, int]:
     out = {}
     for c in w.pod.containers():
@@ -264,13 +275,7 @@ def check_ports_and_probes(es: EnvSet) -> Iterator[Hit]:
                           f"expose {', '.join(sorted(set(offered))) or 'no ports'}",
                           "point targetPort at the container port the app listens on (by name, e.g. http)",
                           [w.doc for w in selected])
-    for w in es.workloads:
-        comp = es.component(w.component)
-        if comp is None:
-            continue
-        c = _main_container(w, comp.name)
-        if c is None:
-            continue
+    for w, comp, c in _inventory_containers(es):
         ports = [p.get("containerPort") for p in c.ports()]
         if comp.port and ports and comp.port not in ports:
             yield Hit("XRF002", w.doc, c.path + ("ports",),
@@ -308,13 +313,7 @@ def check_ports_and_probes(es: EnvSet) -> Iterator[Hit]:
 def check_required_env(es: EnvSet) -> Iterator[Hit]:
     """XRF007: every env var the inventory marks required reaches the component's main container."""
     secrets, configmaps = secret_creators(es), configmap_creators(es)
-    for w in es.workloads:
-        comp = es.component(w.component)
-        if comp is None:
-            continue
-        c = _main_container(w, comp.name)
-        if c is None:
-            continue
+    for w, comp, c in _inventory_containers(es):
         provided: set[str] = {e.get("name") for e in c.spec.get("env") or [] if isinstance(e, dict)}
         unknown_source = False
         for ef in c.spec.get("envFrom") or []:
