@@ -41,6 +41,8 @@ PROMETHEUS_RELEASE = "kube-prometheus-stack"
 PROMETHEUS_URL = f"http://{PROMETHEUS_RELEASE}-prometheus.{MONITORING_NAMESPACE}.svc"
 PROMETHEUS_PORT = 9090
 GRAFANA_ADMIN_SECRET = "grafana-admin"
+# StorageClass created by Terraform with the EBS CSI driver (modules/cluster, local gp3_storage_class).
+STORAGE_CLASS = "gp3"
 
 PROMETHEUS_COMMUNITY = "https://prometheus-community.github.io/helm-charts"
 
@@ -110,7 +112,10 @@ def _kube_prometheus_stack(platform: Platform, env: Environment) -> dict:
             "ruleSelectorNilUsesHelmValues": False,
             "serviceMonitorSelectorNilUsesHelmValues": False,
             "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "2Gi"}},
+            # The gp3 class of the EBS CSI driver (infra/terraform/modules/cluster/controllers.tf): without
+            # a CSI driver and a class the claim stays Pending and Prometheus never starts.
             "storageSpec": {"volumeClaimTemplate": {"spec": {
+                "storageClassName": STORAGE_CLASS,
                 "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "50Gi"}},
             }}},
         }},
@@ -156,6 +161,10 @@ def _external_secrets(platform: Platform, env: Environment) -> dict:
     # ClusterSecretStore's Vault auth (charts/platform.py) authenticates as that account.
     return {
         "installCRDs": True,
+        # The chart defaults leaderElect to false (deploy/charts/external-secrets/values.yaml,
+        # external-secrets/external-secrets v0.20.2): with two replicas both controllers would
+        # reconcile every ExternalSecret. With it, one replica holds the lease, the other waits.
+        "leaderElect": True,
         "replicaCount": n,
         "podDisruptionBudget": {"enabled": n > 1, "minAvailable": 1},
         "serviceMonitor": {"enabled": True},
