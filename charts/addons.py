@@ -25,6 +25,7 @@ from typing import Callable
 
 from gitops.adapter import adapter_rules
 from gitops.model import Environment, Platform
+from gitops.quantity import parse_cpu, parse_memory
 
 from .network import MONITORING_NAMESPACE
 
@@ -253,6 +254,27 @@ def addon_repositories() -> tuple[str, ...]:
     return tuple(sorted({a.repo_url for a in ADDONS}))
 
 
+# cert-manager's defaults for HTTP-01 solver pods (controller flags --acme-http01-solver-resource-*,
+# cert-manager internal/apis/config/controller/v1alpha1/defaults.go): requests 10m/64Mi, limits 100m/64Mi.
+ACME_SOLVER_DEFAULT_REQUESTS = {"cpu": "10m", "memory": "64Mi"}
+
+
+def acme_solver_resources(env: Environment) -> dict:
+    """Resources of the ACME HTTP-01 solver pods cert-manager creates in the Ingress's namespace.
+
+    The defaults sit below every environment's LimitRange minimum (prod 150m/256Mi), so the API server
+    rejected the solver pods and no certificate was ever issued. Requests = the larger of cert-manager's
+    default and the LimitRange minimum; limits = requests (the smallest pod the namespace admits, and a
+    fixed cost on the ResourceQuota). ``ClusterIssuer spec.acme.solvers[].http01.ingress.podTemplate.spec.resources``
+    is in the CRD of the installed cert-manager (deploy/crds/cert-manager.io_clusterissuers.yaml, v1.19.1).
+    """
+    lr = env.limit_range
+    cpu = max(ACME_SOLVER_DEFAULT_REQUESTS["cpu"], lr.min_cpu, key=parse_cpu)
+    memory = max(ACME_SOLVER_DEFAULT_REQUESTS["memory"], lr.min_memory, key=parse_memory)
+    amounts = {"cpu": cpu, "memory": memory}
+    return {"requests": dict(amounts), "limits": dict(amounts)}
+
+
 def cluster_issuers(env: Environment) -> list[dict]:
     """Both issuers exist in every environment; ``env.cluster_issuer`` picks the one Ingresses use."""
     def meta(name: str) -> dict:
@@ -272,6 +294,7 @@ def cluster_issuers(env: Environment) -> list[dict]:
              "server": LETSENCRYPT_SERVER,
              "email": ACME_EMAIL,
              "privateKeySecretRef": {"name": "letsencrypt-account-key"},
-             "solvers": [{"http01": {"ingress": {"ingressClassName": INGRESS_CLASS}}}],
+             "solvers": [{"http01": {"ingress": {"ingressClassName": INGRESS_CLASS,
+                                                 "podTemplate": {"spec": {"resources": acme_solver_resources(env)}}}}}],
          }}},
     ]

@@ -97,7 +97,7 @@ def container(ctx: ComponentContext, mounts: list[dict]) -> dict:
         spec["livenessProbe"] = _probe(c.health.liveness_path, period=10, failure=3)
         spec["readinessProbe"] = _probe(c.health.readiness_path, period=5, failure=3)
         # Slow starts (migrations, model loading) get time without a lax liveness probe.
-        spec["startupProbe"] = _probe(c.health.liveness_path, period=5, failure=30)
+        spec["startupProbe"] = _probe(c.health.startup, period=5, failure=30)
     return spec
 
 

@@ -5,6 +5,7 @@ field path, and expected vs found. Nothing is written by this module.
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 from functools import lru_cache
 from importlib import resources
@@ -20,6 +21,7 @@ from .model import (
     Platform, Quota, Resources, SecretRef, SecretStore, Volume,
 )
 from .model import ArgoCDSettings, SyncWindow
+from .model import ExternalEgress, Unauthenticated
 from .yamlsource import SourceDoc, load_yaml
 
 INVENTORY_DIR = "inventory"
@@ -194,7 +196,8 @@ def _component(d: dict, file: str) -> Component:
         build_command=d.get("build"),
         start_command=d.get("start"),
         port=d.get("port"),
-        health=Health(health["liveness"], health["readiness"]) if health else None,
+        health=Health(health["liveness"], health["readiness"], health.get("startup"),
+                      tuple(health.get("aggregates", ()))) if health else None,
         metrics=Metrics(path=metrics.get("path", "/metrics")) if metrics is not None else None,
         env=tuple(
             EnvVar(name=e["name"], value=e.get("value"), secret=_secret(e["name"], name, e.get("secret")),
@@ -223,7 +226,19 @@ def _component(d: dict, file: str) -> Component:
         cloud_identity=d.get("cloudIdentity", False),
         engine=d.get("engine"),
         source_file=file,
+        unauthenticated=_unauthenticated(d.get("unauthenticated")),
+        external_egress=tuple(
+            ExternalEgress(x["name"], tuple(x["hosts"]), x["port"], tuple(x.get("cidrs", ("0.0.0.0/0",))),
+                           x.get("protocol", "TCP"), x.get("description", ""))
+            for x in d.get("externalEgress", ())
+        ),
     )
+
+
+def _unauthenticated(d: dict | None) -> Unauthenticated | None:
+    if d is None:
+        return None
+    return Unauthenticated(tuple(d["paths"]), tuple(d.get("exemptPathsEnv", ())))
 
 
 def _environment(d: dict, file: str, components: dict[str, Component]) -> Environment:
@@ -411,9 +426,48 @@ def _check_components(docs: list[SourceDoc], components: dict[str, Component], b
         if c.autoscaling and c.autoscaling.custom_metrics and c.metrics is None:
             problems.append(Problem(doc.file, "autoscaling/customMetrics",
                                     "custom metrics need a scraped metrics endpoint: declare metrics: {path: ...}", doc.line_of(("autoscaling", "customMetrics"))))
+        problems.extend(_check_probes_and_auth(doc, c))
         names = [m.name for m in (c.autoscaling.custom_metrics if c.autoscaling else ())]
         if len(names) != len(set(names)):
             problems.append(Problem(doc.file, "autoscaling/customMetrics", "duplicate custom metric name", doc.line_of(("autoscaling", "customMetrics"))))
+    return problems
+
+
+def _check_probes_and_auth(doc: SourceDoc, c: Component) -> list[Problem]:
+    """Liveness never depends on other services; probes and the scrape reach the app without credentials."""
+    problems = []
+    if c.health:
+        for key, path in (("liveness", c.health.liveness_path), ("startup", c.health.startup)):
+            if path in c.health.aggregating_paths:
+                field = key if key == "liveness" or c.health.startup_path else "liveness"
+                problems.append(Problem(doc.file, f"health/{field}",
+                                        f"expected an endpoint that checks only this process for the {key} probe, found {path!r}, "
+                                        "which health/aggregates lists as depending on other services (one backend outage would "
+                                        "restart every pod)", doc.line_of(("health", field))))
+    for i, x in enumerate(doc.data.get("externalEgress", ())):
+        for j, cidr in enumerate(x.get("cidrs", ())):
+            try:
+                ipaddress.ip_network(cidr, strict=True)
+            except ValueError as exc:
+                problems.append(Problem(doc.file, f"externalEgress/{i}/cidrs/{j}", f"expected an IPv4 network, found {cidr!r} ({exc})",
+                                        doc.line_of(("externalEgress", i, "cidrs", j))))
+    if c.unauthenticated is None:
+        return problems
+    needed = dict(c.health.probe_paths) if c.health else {}
+    if c.metrics:
+        needed["metrics scrape"] = c.metrics.path
+    for what, path in needed.items():
+        if path not in c.unauthenticated.paths:
+            problems.append(Problem(doc.file, "unauthenticated/paths",
+                                    f"expected the {what} path {path} among the unauthenticated paths (the kubelet and Prometheus "
+                                    f"send no credentials), found {', '.join(c.unauthenticated.paths)}",
+                                    doc.line_of(("unauthenticated", "paths"))))
+    declared = {e.name for e in c.env}
+    for i, var in enumerate(c.unauthenticated.exempt_paths_env):
+        if var in declared:
+            problems.append(Problem(doc.file, f"unauthenticated/exemptPathsEnv/{i}",
+                                    f"{var} is generated from unauthenticated/paths; expected it not to be declared under env too",
+                                    doc.line_of(("unauthenticated", "exemptPathsEnv", i))))
     return problems
 
 

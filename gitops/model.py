@@ -94,8 +94,51 @@ class Volume:
 
 @dataclass(frozen=True)
 class Health:
+    """Which endpoint each probe calls (inventory ``health``).
+
+    ``aggregating_paths`` answer for other services too (the api-gateway's ``/health`` returns 503
+    when one upstream is down): a liveness or startup probe there restarts healthy pods during a
+    backend outage, so the loader refuses it.
+    """
+
     liveness_path: str
     readiness_path: str
+    startup_path: str | None = None   # None: the liveness endpoint
+    aggregating_paths: tuple[str, ...] = ()
+
+    @property
+    def startup(self) -> str:
+        return self.startup_path or self.liveness_path
+
+    @property
+    def probe_paths(self) -> dict[str, str]:
+        return {"livenessProbe": self.liveness_path, "readinessProbe": self.readiness_path,
+                "startupProbe": self.startup}
+
+
+@dataclass(frozen=True)
+class Unauthenticated:
+    """Paths the app must answer without credentials (probes, Prometheus) and the env vars the app
+    reads its auth-exempt path list from (comma-separated), generated from ``paths``."""
+
+    paths: tuple[str, ...]
+    exempt_paths_env: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExternalEgress:
+    """Traffic a component sends outside the cluster and the VPC (inventory ``externalEgress``).
+
+    NetworkPolicy matches IP blocks only, never DNS names: ``hosts`` documents what the app calls,
+    ``cidrs`` is what the policy opens (the private ranges are always carved out).
+    """
+
+    name: str
+    hosts: tuple[str, ...]
+    port: int
+    cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    protocol: str = "TCP"
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -147,6 +190,8 @@ class Component:
     source_file: str = ""
     # "owner/name" of the application repository holding source_path (inventory source.repository).
     source_repository: str | None = None
+    unauthenticated: Unauthenticated | None = None
+    external_egress: tuple[ExternalEgress, ...] = ()
 
     @property
     def is_workload(self) -> bool:
