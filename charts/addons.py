@@ -25,6 +25,7 @@ from typing import Callable
 
 from gitops.adapter import adapter_rules
 from gitops.model import Environment, Platform
+from gitops.operator_pods import ACME_SOLVER_DEFAULTS
 from gitops.quantity import parse_cpu, parse_memory
 
 from .network import MONITORING_NAMESPACE
@@ -254,11 +255,6 @@ def addon_repositories() -> tuple[str, ...]:
     return tuple(sorted({a.repo_url for a in ADDONS}))
 
 
-# cert-manager's defaults for HTTP-01 solver pods (controller flags --acme-http01-solver-resource-*,
-# cert-manager internal/apis/config/controller/v1alpha1/defaults.go): requests 10m/64Mi, limits 100m/64Mi.
-ACME_SOLVER_DEFAULT_REQUESTS = {"cpu": "10m", "memory": "64Mi"}
-
-
 def acme_solver_resources(env: Environment) -> dict:
     """Resources of the ACME HTTP-01 solver pods cert-manager creates in the Ingress's namespace.
 
@@ -269,8 +265,8 @@ def acme_solver_resources(env: Environment) -> dict:
     is in the CRD of the installed cert-manager (deploy/crds/cert-manager.io_clusterissuers.yaml, v1.19.1).
     """
     lr = env.limit_range
-    cpu = max(ACME_SOLVER_DEFAULT_REQUESTS["cpu"], lr.min_cpu, key=parse_cpu)
-    memory = max(ACME_SOLVER_DEFAULT_REQUESTS["memory"], lr.min_memory, key=parse_memory)
+    cpu = max(ACME_SOLVER_DEFAULTS["requests"]["cpu"], lr.min_cpu, key=parse_cpu)
+    memory = max(ACME_SOLVER_DEFAULTS["requests"]["memory"], lr.min_memory, key=parse_memory)
     amounts = {"cpu": cpu, "memory": memory}
     return {"requests": dict(amounts), "limits": dict(amounts)}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from gitops.model import Component
+from gitops.model import PRIVATE_RANGES, Component
 
 from .base import emit
 from .context import ComponentContext
@@ -22,12 +22,6 @@ DNS_EGRESS = {
     }],
     "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
 }
-
-
-# Never reachable through a component's declared external egress: the VPC and pod networks (RFC 1918,
-# RFC 6598 shared space used for secondary pod CIDRs) and link-local, which holds the instance metadata
-# service 169.254.169.254. Backing services in the VPC get their own rule (backing endpoint cidr).
-PRIVATE_RANGES = ("10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16")
 
 
 def external_peer(cidr: str) -> dict:

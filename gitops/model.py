@@ -125,6 +125,13 @@ class Unauthenticated:
     exempt_paths_env: tuple[str, ...] = ()
 
 
+# Never reachable through a component's declared external egress (charts/network.py opens it,
+# XRF023 checks it): the VPC and pod networks (RFC 1918, the RFC 6598 shared space used for secondary
+# pod CIDRs) and link-local, which holds the instance metadata service 169.254.169.254. Backing
+# services in the VPC get their own rule (the environment's backing endpoint cidr).
+PRIVATE_RANGES = ("10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16")
+
+
 @dataclass(frozen=True)
 class ExternalEgress:
     """Traffic a component sends outside the cluster and the VPC (inventory ``externalEgress``).
