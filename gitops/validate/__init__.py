@@ -14,6 +14,7 @@ Rules: gitops/validate/rules.py (``gitops validate --list-rules``). Waivers: an 
 from __future__ import annotations
 
 import gc
+import itertools
 import os
 import time
 from pathlib import Path
@@ -22,6 +23,7 @@ from ..errors import InputError, Problem
 from ..load import load_platform
 from .argocd_checks import check_argocd, check_decommissions
 from .crossref import check_environment, check_hosts_unique
+from .runtime_checks import check_runtime
 from .documents import Doc, LineIndex, ParseCache, manifest_files, read_documents
 from .envset import EnvSet
 from .findings import Finding, Hit, ValidationReport, Waiver, format_path
@@ -152,7 +154,7 @@ def _run(root, envs, schema_locations, base_ref, k8s_version, allow_kinds, use_c
         for d in es.docs:
             hits.extend(check_document(d, es))
         hits.extend(check_disruption_budgets(es))
-        for hit in check_environment(es, hosts):
+        for hit in itertools.chain(check_environment(es, hosts), check_runtime(es)):
             hit.env = hit.env or name
             hits.append(hit)
     hits.extend(check_hosts_unique(hosts))
