@@ -116,8 +116,10 @@ def test_solver_without_pod_template_gets_cert_managers_defaults(vroot):
 
 @needs_crds
 def test_solvers_that_do_not_fit_the_quota_at_peak_and_job_outside_the_limit_range(vroot):
-    def tight(d):
-        d["spec"]["hard"]["pods"] = "1"
+    workload_pods = sum(w["max"] for w in _dev_pods_at_max(vroot))
+
+    def tight(d):  # room for every workload at its maximum, not for the solver
+        d["spec"]["hard"]["pods"] = str(workload_pods)
     edit(vroot, "dist/dev/platform/resourcequota-compute.yaml", tight)
     report = validate(vroot, envs=["dev"])
     solver = [f for f in report.findings if f.rule_id == "XRF019"]
@@ -128,6 +130,20 @@ def test_solvers_that_do_not_fit_the_quota_at_peak_and_job_outside_the_limit_ran
          ["limits"].update(memory="3Gi"))
     report = validate(vroot, envs=["dev"])
     assert ("XRF019", ["CronJob/shop-dev/stock-report", "LimitRange/shop-dev/container-defaults"]) in summary(report)
+
+
+def _dev_pods_at_max(root) -> list[dict]:
+    """Pods of every dev workload at its maximum, counted as XRF014 does: HPA max, else replicas, jobs once."""
+    out = []
+    for path in sorted((root / "dist" / "dev").glob("*/*.yaml")):
+        doc = load_docs(root, str(path.relative_to(root)))[0]
+        if doc["kind"] == "HorizontalPodAutoscaler":
+            out.append({"max": doc["spec"]["maxReplicas"]})
+        elif doc["kind"] == "Deployment" and "replicas" in doc["spec"]:
+            out.append({"max": doc["spec"]["replicas"]})
+        elif doc["kind"] in ("Job", "CronJob"):
+            out.append({"max": 1})
+    return out
 
 
 # --- 2. EBS CSI driver, gp3 StorageClass, Prometheus claims it ----------------------------------

@@ -153,7 +153,8 @@ def _solvers_within_quota(es: EnvSet, ranges: dict, solvers: list) -> Iterator[H
         for key in QUOTA_KEYS + ("pods",):
             if key not in hard or (limit := parse_quantity(hard[key])) is None:
                 continue
-            if used[key] + need[key] > limit:
+            # Workloads alone over the quota are XRF014's finding; this one is about the solvers tipping it over.
+            if used[key] <= limit < used[key] + need[key]:
                 fmt = (lambda v: f"{v:f}") if key == "pods" else (lambda v: format_quantity(v, key))
                 yield Hit("XRF019", quota, ("spec", "hard", key),
                           f"with every workload of {ns} at its maximum ({key} {fmt(used[key])}) the {count} ACME solver pod(s) of "
