@@ -6,6 +6,7 @@ field path, and expected vs found. Nothing is written by this module.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -340,7 +341,7 @@ def load_platform(root: Path | str = ".") -> Platform:
     env_docs = read(ENVIRONMENTS_DIR, env_validator, "environment")
     components = {d.data["name"]: _component(d.data, d.file) for d in comp_docs}
     problems.extend(_check_components(comp_docs, components, broken))
-    environments = {d.data["name"]: _environment(d.data, d.file, components) for d in env_docs}
+    environments = _with_production({d.data["name"]: _environment(d.data, d.file, components) for d in env_docs})
     problems.extend(_check_environments(env_docs, environments, components, broken))
     if problems:
         raise InputError(problems)
@@ -348,6 +349,17 @@ def load_platform(root: Path | str = ".") -> Platform:
         components=tuple(components[k] for k in sorted(components)),
         environments=_promotion_order(environments),
     )
+
+
+def _with_production(envs: dict[str, Environment]) -> dict[str, Environment]:
+    """Mark the end of each promotion chain as production (see ``Environment.production``)."""
+    sources = {e.promotes_from for e in envs.values()}
+    return {name: replace(e, production=e.promotes_from is not None and name not in sources)
+            for name, e in envs.items()}
+
+
+def _digest_reason(env: Environment) -> str:
+    return "it is production: the end of the promotion chain" if env.production else "policy.requireDigest"
 
 
 def _promotion_order(envs: dict[str, Environment]) -> tuple[Environment, ...]:
@@ -451,8 +463,8 @@ def _check_environments(docs: list[SourceDoc], envs: dict[str, Environment], com
                 continue
             if s.image is None:
                 problems.append(Problem(doc.file, "/".join(path + ("image",)), "an enabled component needs image.tag", doc.line_of(path)))
-            elif env.require_digest and not s.image.digest:
-                problems.append(Problem(doc.file, "/".join(path + ("image", "digest")), f"environment {env.name} requires images pinned by digest (policy.requireDigest); found tag {s.image.tag!r} without digest", doc.line_of(path + ("image",))))
+            elif env.requires_digest and not s.image.digest:
+                problems.append(Problem(doc.file, "/".join(path + ("image", "digest")), f"environment {env.name} requires images pinned by digest ({_digest_reason(env)}); found tag {s.image.tag!r} without digest", doc.line_of(path + ("image",))))
             auto = s.autoscaling or comp.autoscaling
             for m in auto.custom_metrics if auto else ():
                 # One Prometheus Adapter rule per metric name: two series under one name cannot both be served.

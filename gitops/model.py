@@ -283,6 +283,7 @@ class Environment:
     node_capacity: NodeCapacity
     backing: tuple[tuple[str, BackingEndpoint], ...]
     components: tuple[tuple[str, ComponentSettings], ...]
+    # policy.requireDigest as written; ask ``requires_digest``, which also covers production.
     require_digest: bool
     auto_sync: bool
     labels: tuple[tuple[str, str], ...] = ()
@@ -290,6 +291,14 @@ class Environment:
     decommissioned: tuple[str, ...] = ()
     aws_account_id: str | None = None
     argocd: ArgoCDSettings = ArgoCDSettings()
+    # The one definition of "production", computed once by the loader from the promotion chain: the end of a
+    # chain (something promotes into it, nothing promotes out of it). Gates, policies and validation ask this.
+    production: bool = False
+
+    @property
+    def requires_digest(self) -> bool:
+        """Images must be pinned by digest here: production always, any other environment that opts in."""
+        return self.production or self.require_digest
 
     # cached_property writes the instance __dict__ directly, so it works on frozen dataclasses.
     @cached_property

@@ -68,15 +68,6 @@ class GateFailed(GitopsError):
         self.gates = gates
 
 
-def successors(platform: Platform, env: str) -> list[str]:
-    return [e.name for e in platform.environments if e.promotes_from == env]
-
-
-def is_production(platform: Platform, env: str) -> bool:
-    """The end of a promotion chain: an environment nothing promotes from (prod)."""
-    return not successors(platform, env) and platform.environment(env).promotes_from is not None
-
-
 def order_gate(platform: Platform, source: str, target: str, skip: bool, reason: str | None, who: str = "") -> Gate:
     expected = platform.environment(target).promotes_from
     if expected == source:

@@ -157,8 +157,7 @@ def _run(root, envs, schema_locations, base_ref, k8s_version, allow_kinds, use_c
             hits.append(hit)
     hits.extend(check_hosts_unique(hosts))
     hits.extend(check_argocd(root, platform, argo_docs, dist_docs))
-    if envs is None or "prod" in selected:
-        hits.extend(check_decommissions(root, platform, argo_docs, base_ref))
+    hits.extend(check_decommissions(root, platform, argo_docs, base_ref, selected))
 
     # A document that fails its schema would be rejected by the API server anyway; cross-resource
     # findings about it are consequences (a port "8080" string never matches 8080): report the cause only.

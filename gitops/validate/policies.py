@@ -11,11 +11,6 @@ from .k8s import DIGEST, dig, parse_image, pod_template, scaled_int_or_percent
 
 REQUIRED_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/part-of",
                    "app.kubernetes.io/managed-by", "meetinity.io/environment")
-PROD_NAMES = ("prod", "production")
-
-
-def requires_digest(es: EnvSet) -> bool:
-    return bool(es.env and es.env.require_digest) or es.name in PROD_NAMES
 
 
 def check_document(doc: Doc, es: EnvSet) -> Iterator[Hit]:
@@ -138,7 +133,7 @@ def _image(doc: Doc, c, label: str, es: EnvSet) -> Iterator[Hit]:
     elif ref.tag is None and ref.digest is None:
         yield Hit("POL008", doc, path, f"{label} image {image} has no tag (means :latest)",
                   "deploy an immutable version tag (vX.Y.Z) set in environments/<env>.yaml")
-    if requires_digest(es) and (ref.digest is None or not DIGEST.match(ref.digest)):
+    if es.env is not None and es.env.requires_digest and (ref.digest is None or not DIGEST.match(ref.digest)):
         yield Hit("POL009", doc, path, f"{label} image {image} is not pinned by digest in {es.name}",
                   f"add image.digest (sha256:...) for this component in environments/{es.name}.yaml")
 

@@ -1,0 +1,78 @@
+"""Facts with one home: a second copy of any of them must make a test fail here."""
+from __future__ import annotations
+
+import ast
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gitops.errors import InputError
+from gitops.load import load_platform
+from gitops.quantity import QuantityError, parse_quantity, quantity_or_none
+
+from .conftest import REPO
+
+PACKAGES = ("gitops", "charts")
+
+
+def _defined_functions() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for package in PACKAGES:
+        for path in sorted((REPO / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    out.setdefault(node.name, []).append(path.relative_to(REPO).as_posix())
+    return out
+
+
+def _edit(path: Path, fn) -> None:
+    data = yaml.safe_load(path.read_text())
+    fn(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+# --- quantities: gitops/quantity.py is the only parser -------------------------------------------
+
+def test_one_quantity_parser():
+    homes = {name: files for name, files in _defined_functions().items()
+             if "quantity" in name and name.startswith(("parse", "format"))}
+    assert homes and all(files == ["gitops/quantity.py"] for files in homes.values()), homes
+
+
+@pytest.mark.parametrize("text", ["1e3Mi", "1.2.3", "Mi", "", "1 Gi", "1e", "0x10"])
+def test_malformed_quantities_are_malformed_everywhere(text):
+    with pytest.raises(QuantityError):
+        parse_quantity(text)
+    assert quantity_or_none(text) is None
+
+
+@pytest.mark.parametrize("text, value", [("500m", Decimal("0.5")), ("1e3", Decimal(1000)), ("1Ki", Decimal(1024)),
+                                         ("1.5Gi", Decimal(3 * 2**29)), ("2", Decimal(2))])
+def test_quantities_parse_the_same_everywhere(text, value):
+    assert parse_quantity(text) == value == quantity_or_none(text)
+
+
+# --- production: the end of the promotion chain, decided once at load ----------------------------
+
+def test_production_is_the_end_of_the_chain(mini):
+    envs = {e.name: e for e in load_platform(mini).environments}
+    assert envs["prod"].production and envs["prod"].requires_digest
+    assert not envs["dev"].production and not envs["dev"].requires_digest
+
+
+def test_production_needs_digests_without_the_policy_flag(mini):
+    # An environment at the end of the chain is production whatever its name or policy flag says.
+    _edit(mini / "environments/prod.yaml", lambda d: (d["policy"].update(requireDigest=False),
+                                                      d["components"]["shop-api"]["image"].pop("digest")))
+    with pytest.raises(InputError) as info:
+        load_platform(mini)
+    assert any("components/shop-api/image/digest" in str(p) and "production" in str(p) for p in info.value.problems)
+
+
+def test_no_second_definition_of_production():
+    sources = "\n".join(p.read_text() for package in PACKAGES for p in (REPO / package).rglob("*.py"))
+    for needle in ('"prod" in', '== "prod"', "PROD_NAMES", "is_production"):
+        assert needle not in sources, f"{needle!r}: ask Environment.production / requires_digest instead"
+    assert _defined_functions()["requires_digest"] == ["gitops/model.py"]
