@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from .conventions import ROLLING_MAX_SURGE_PERCENT
 from .model import Environment, Platform
 from .quantity import format_cpu, format_memory, human_cpu, human_memory, parse_cpu, parse_memory
 from .resolve import resolve
@@ -35,8 +36,7 @@ from .resolve import resolve
 SYSTEM_RESERVE_FRACTION = Decimal("0.10")
 DAEMONSET_CPU = Decimal("0.25")
 DAEMONSET_MEMORY = Decimal(512 * 2**20)
-# charts/workload.py: Deployment strategy rollingUpdate.maxSurge.
-ROLLING_SURGE_FRACTION = Decimal("0.25")
+ROLLING_SURGE_FRACTION = Decimal(ROLLING_MAX_SURGE_PERCENT) / 100
 
 RESOURCES = ("requests.cpu", "requests.memory", "limits.cpu", "limits.memory", "pods")
 

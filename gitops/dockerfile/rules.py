@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
+from ..conventions import RUN_AS
 from ..model import Component
 from .parse import Instruction, ParsedDockerfile, Stage, arg_items, env_items, substitute
 
@@ -145,11 +146,11 @@ ROOT_USERS = {"root", "0"}
 def _non_root(ctx: LintContext):
     user, line = effective_user(ctx)
     if user is None:
-        return [(ctx.final.line, "the final stage sets no USER, so the container runs as root; add USER 10001 "
+        return [(ctx.final.line, f"the final stage sets no USER, so the container runs as root; add USER {RUN_AS} "
                                  "(the uid the Kubernetes manifests run as)")]
     name = user.split(":")[0].strip()
     if name.lower() in ROOT_USERS:
-        return [(line, f"the final USER is root ({user!r}); switch to a non-root user such as 10001")]
+        return [(line, f"the final USER is root ({user!r}); switch to a non-root user such as {RUN_AS}")]
     return []
 
 

@@ -135,7 +135,7 @@ def _run(root, envs, schema_locations, base_ref, k8s_version, allow_kinds, use_c
 
     env_versions = {e.name: e.kubernetes_version for e in platform.environments}
     # Global argocd/ documents (no environment) are checked against the newest environment's version.
-    default_version = max((env_versions[e] for e in selected), key=lambda v: tuple(map(int, v.split(".")[:2])), default="1.33")
+    default_version = max(env_versions.values(), key=lambda v: tuple(map(int, v.split(".")[:2])))
     for d in docs:
         version = k8s_version or env_versions.get(d.env or "", default_version)
         for issue in store.check(d.data, version):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from ..conventions import RUN_AS
 from .documents import Doc
 from .envset import EnvSet, Workload
 from .findings import Hit
@@ -71,7 +72,7 @@ def _pod(doc: Doc, pod, es: EnvSet) -> Iterator[Hit]:
         user = _effective(ctx, pod_ctx, "runAsUser")
         if user == 0:
             yield Hit("POL001", doc, sc_path + ("runAsUser",), f"{label} runs as root (runAsUser: 0)",
-                      "run as an unprivileged UID (the generator uses 10001) with runAsNonRoot: true")
+                      f"run as an unprivileged UID (the generator uses {RUN_AS}) with runAsNonRoot: true")
         elif non_root is not True:
             yield Hit("POL001", doc, sc_path, f"{label} does not set runAsNonRoot: true (container or pod securityContext)",
                       "set securityContext.runAsNonRoot: true and a non-zero runAsUser")
