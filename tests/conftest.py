@@ -12,6 +12,9 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 MINI = FIXTURES / "mini"
 GITOPS = [sys.executable, "-m", "gitops"]
+# Every finding of every command's --format json has exactly these keys (gitops/findings.py).
+FINDING_KEYS = {"rule_id", "rule", "severity", "message", "fix", "file", "line", "path", "env", "component",
+                "objects", "source"}
 
 
 def copy_inputs(src: Path, dst: Path, with_dist: bool = False) -> Path:
@@ -29,6 +32,18 @@ def run_gitops(root: Path, *args: str, check: bool = False, env: dict | None = N
     if check and proc.returncode != 0:
         raise AssertionError(f"gitops {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+def run_cli(root: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`gitops --root ROOT ...` in-process through click's runner: the real CLI code without a Python
+    start-up per call. ``run_gitops`` (a real subprocess) is for tests where the process is the point
+    (signals, exit codes seen by a shell, `python -m gitops`)."""
+    from click.testing import CliRunner
+
+    from gitops.cli import main
+
+    result = CliRunner().invoke(main, ["--root", str(root), *args], env=env, catch_exceptions=False)
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
 
 def tree_bytes(folder: Path) -> dict[str, bytes]:

@@ -7,23 +7,16 @@ import shlex
 import shutil
 import subprocess
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
-from click.testing import CliRunner
 
-from gitops.cli import main as gitops_main
 from gitops.dockerfile.generate import exec_form, needs_shell
 from gitops.dockerfile.lint import find_hadolint
 from gitops.load import load_platform
 
-from .conftest import run_gitops
+from .conftest import run_cli, run_gitops
 
 
-def run_cli(root, *args: str) -> SimpleNamespace:
-    """In-process `gitops --root ROOT ...` (fast); `run_gitops` (a real subprocess) stays for end-to-end checks."""
-    result = CliRunner().invoke(gitops_main, ["--root", str(root), *args], catch_exceptions=False)
-    return SimpleNamespace(returncode=result.exit_code, stdout=result.stdout, stderr=result.stderr)
 
 
 FRONTEND = """\

@@ -76,3 +76,45 @@ def test_no_second_definition_of_production():
     for needle in ('"prod" in', '== "prod"', "PROD_NAMES", "is_production"):
         assert needle not in sources, f"{needle!r}: ask Environment.production / requires_digest instead"
     assert _defined_functions()["requires_digest"] == ["gitops/model.py"]
+
+
+# --- findings: one record, one JSON contract for every command that reports findings ------------
+
+def test_one_finding_class():
+    classes = []
+    for package in PACKAGES:
+        for path in sorted((REPO / package).rglob("*.py")):
+            classes += [path.relative_to(REPO).as_posix() for node in ast.walk(ast.parse(path.read_text()))
+                        if isinstance(node, ast.ClassDef) and node.name == "Finding"]
+    assert classes == ["gitops/findings.py"]
+
+
+def _broken(root: Path) -> None:
+    """Inputs that still load but give every findings command something to report."""
+    _edit(root / "environments/prod.yaml", lambda d: d["components"]["shop-api"].update(autoscaling={"max": 60}))
+    for name in ("stock-service", "stock-report"):
+        _edit(root / f"inventory/{name}.yaml", lambda d: d["source"].pop("dockerfile"))
+
+
+@pytest.mark.parametrize("args", [("capacity",), ("inventory", "check", "--no-dockerfiles"),
+                                  ("dockerfile", "lint", "--no-hadolint", "tests/fixtures/dockerfiles/df001-single-stage"),
+                                  ("validate",)])
+def test_every_findings_command_speaks_one_json_contract(mini, args):
+    import json
+
+    from .conftest import FINDING_KEYS, run_cli
+    _broken(mini)
+    if args[0] == "validate":
+        assert run_cli(mini, "synth").returncode == 0
+    if args[0] == "dockerfile":
+        args = (*args[:-1], str(REPO / args[-1]))
+    proc = run_cli(mini, *args, "--format", "json")
+    data = json.loads(proc.stdout)
+    assert {"version", "ok", "summary", "findings"} <= set(data), data.keys()
+    assert data["version"] == 1 and set(data["summary"]) >= {"errors", "warnings", "infos"}
+    assert data["findings"], f"{args}: the fixture was meant to produce findings"
+    for finding in data["findings"]:
+        assert set(finding) == FINDING_KEYS, finding
+        assert finding["severity"] in ("error", "warning", "info") and finding["rule_id"] and finding["message"]
+    assert data["ok"] is (data["summary"]["errors"] == 0) or args[0] == "dockerfile"
+    assert proc.returncode == (0 if data["ok"] else 1)

@@ -197,5 +197,6 @@ def _finding(hit: Hit, index: LineIndex) -> Finding:
         file = hit.file or ""
         line = hit.line or (index.line(file, 0, ("decommissioned",)) if file else None)
         env = hit.env
-    return Finding(rule.id, rule.severity, file, line, hit.objects(), hit.message, hit.fix, env, format_path(hit.path))
+    return Finding(rule.id, rule.severity, hit.message, fix=hit.fix, file=file, line=line, path=format_path(hit.path),
+                   env=env, objects=tuple(hit.objects()), rule=rule.name)
 
