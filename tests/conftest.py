@@ -46,6 +46,18 @@ def run_cli(root: Path, *args: str, env: dict | None = None) -> subprocess.Compl
     return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
 
+def assert_golden(actual_dir: Path, golden_dir: Path) -> None:
+    """``actual_dir`` equals the pinned ``golden_dir`` byte for byte; UPDATE_GOLDEN=1 rewrites the golden copy."""
+    import os
+    if os.environ.get("UPDATE_GOLDEN"):
+        shutil.rmtree(golden_dir, ignore_errors=True)
+        shutil.copytree(actual_dir, golden_dir)
+    actual, expected = tree_bytes(actual_dir), tree_bytes(golden_dir)
+    assert sorted(actual) == sorted(expected), "files differ from golden (UPDATE_GOLDEN=1 regenerates)"
+    for path in expected:
+        assert actual[path] == expected[path], f"{path} differs from golden (UPDATE_GOLDEN=1 regenerates)"
+
+
 def tree_bytes(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
@@ -62,3 +74,12 @@ def mini_synth(tmp_path_factory) -> Path:
     root = copy_inputs(MINI, tmp_path_factory.mktemp("mini-synth") / "mini")
     run_gitops(root, "synth", "--no-cache", check=True)
     return root
+
+
+@pytest.fixture(scope="module")
+def fake_github():
+    """The local GitHub REST stand-in (tests/github_fake.py), one server per test module."""
+    from .github_fake import FakeGitHub
+    server = FakeGitHub().start()
+    yield server
+    server.stop()

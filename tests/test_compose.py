@@ -13,7 +13,7 @@ from gitops.compose import render_compose, render_text
 from gitops.load import load_platform
 from gitops.outputs import GLOBAL_FILES
 
-from .conftest import MINI, REPO, run_cli, run_gitops
+from .conftest import REPO, run_cli, run_gitops
 
 
 
