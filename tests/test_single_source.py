@@ -118,3 +118,77 @@ def test_every_findings_command_speaks_one_json_contract(mini, args):
         assert finding["severity"] in ("error", "warning", "info") and finding["rule_id"] and finding["message"]
     assert data["ok"] is (data["summary"]["errors"] == 0) or args[0] == "dockerfile"
     assert proc.returncode == (0 if data["ok"] else 1)
+
+
+# --- input defaults: declared once, in the JSON Schemas ------------------------------------------
+
+def _schema_defaults() -> dict[str, list]:
+    """camelCase property name -> every default the input schemas declare for it."""
+    import json
+    import re
+    out: dict[str, list] = {}
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, prop in (node.get("properties") or {}).items():
+                if isinstance(prop, dict) and "default" in prop:
+                    out.setdefault(key, []).append(prop["default"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+    for path in sorted((REPO / "gitops/schemas").glob("*.schema.json")):
+        walk(json.loads(path.read_text()))
+    return {re.sub(r"(?<!^)(?=[A-Z])", "_", k).lower(): v for k, v in out.items()} | out
+
+
+ABSENT = (None, "", (), {})
+
+
+def _literal(node):
+    try:
+        value = ast.literal_eval(node)
+    except ValueError:
+        return "not a literal"
+    if isinstance(value, dict) and not value:
+        return {}
+    return tuple(value) if isinstance(value, list) else value
+
+
+def test_loader_states_no_default_of_its_own():
+    """`data.get(key, default)` in the loader may only fall back to "absent" (None, "", ()) or ask the schema."""
+    tree = ast.parse((REPO / "gitops/load.py").read_text())
+    offenders = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
+                and len(node.args) == 2):
+            value = _literal(node.args[1])
+            if value != "not a literal" and value not in ABSENT:
+                offenders.append(f"line {node.lineno}: {ast.unparse(node)}")
+    assert not offenders, "declare these defaults in gitops/schemas/*.json and read them with schema_default():\n" + "\n".join(offenders)
+
+
+def test_model_restates_no_schema_default():
+    defaults = _schema_defaults()
+    tree = ast.parse((REPO / "gitops/model.py").read_text())
+    offenders = []
+    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+        for stmt in cls.body:
+            if isinstance(stmt, ast.AnnAssign) and stmt.value is not None and isinstance(stmt.target, ast.Name):
+                value = _literal(stmt.value)
+                declared = [tuple(d) if isinstance(d, list) else d for d in defaults.get(stmt.target.id, [])]
+                if value in declared and value not in (None,):
+                    offenders.append(f"{cls.name}.{stmt.target.id} = {value!r}")
+    assert not offenders, "the schema already declares these defaults: " + ", ".join(offenders)
+
+
+def test_every_default_the_loader_asks_for_exists():
+    """schema_default() raises for a field without a declared default: each call site in the loader resolves."""
+    from gitops.load import schema_default
+    tree = ast.parse((REPO / "gitops/load.py").read_text())
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "schema_default"
+             and all(isinstance(a, ast.Constant) for a in n.args)]
+    assert len(calls) >= 15
+    for call in calls:
+        schema_default(*(a.value for a in call.args))
