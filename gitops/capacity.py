@@ -33,6 +33,8 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from .conventions import ROLLING_MAX_SURGE_PERCENT
+from .findings import Finding
 from .model import Environment, Platform
 from .quantity import format_cpu, format_memory, human_cpu, human_memory, parse_cpu, parse_memory
 from .resolve import resolve
@@ -53,8 +55,7 @@ DAEMONSET_MEMORY = Decimal(512 * 2**20)
 # and 6Gi together; counted once per cluster when sizing nodes.
 PLATFORM_CPU = Decimal(3)
 PLATFORM_MEMORY = Decimal(6 * 2**30)
-# charts/workload.py: Deployment strategy rollingUpdate.maxSurge.
-ROLLING_SURGE_FRACTION = Decimal("0.25")
+ROLLING_SURGE_FRACTION = Decimal(ROLLING_MAX_SURGE_PERCENT) / 100
 
 RESOURCES = ("requests.cpu", "requests.memory", "limits.cpu", "limits.memory", "pods")
 
@@ -133,18 +134,21 @@ class ComponentCapacity:
                 "limits": self.limits}
 
 
-@dataclass(frozen=True)
-class Finding:
-    env: str
-    resource: str
-    level: str  # "error" (exit 1), "warning" or "info"
-    message: str
+# Rule IDs of `gitops capacity` findings (gitops/findings.py is the record and JSON contract).
+CAPACITY_RULES = {
+    "CAP001": "quota holds the HPA maximum",
+    "CAP002": "quota holds the rolling-update surge at the HPA maximum",
+    "CAP003": "node group holds the HPA maximum",
+    "CAP004": "a pod fits on one node",
+    "CAP005": "node group holds the HPA maximum plus the platform add-ons",
+    "CAP006": "the node group's minimum holds the HPA minima",
+    "CAP007": "the node group's minimum holds the HPA maxima (else the autoscaler scales up at peaks)",
+}
 
-    def __str__(self) -> str:
-        return f"{self.level}: {self.env}: {self.message}"
 
-    def as_dict(self) -> dict:
-        return {"env": self.env, "resource": self.resource, "level": self.level, "message": self.message}
+def _finding(rule_id: str, severity: str, env: str, resource: str, message: str, fix: str) -> Finding:
+    return Finding(rule_id, severity, message, fix=fix, env=env, path=resource, rule=CAPACITY_RULES[rule_id],
+                   file=f"environments/{env}.yaml")
 
 
 @dataclass(frozen=True)
@@ -215,7 +219,7 @@ class EnvCapacity:
 
     @property
     def ok(self) -> bool:
-        return not any(f.level == "error" for f in self.findings)
+        return not any(f.severity == "error" for f in self.findings)
 
     def as_dict(self) -> dict:
         return {
@@ -274,26 +278,30 @@ def _findings(env: str, components: tuple[ComponentCapacity, ...], quota: Usage,
         need, hard = at_max.get(resource), quota.get(resource)
         if need > hard:
             where = "even at HPA min" if at_min.get(resource) > hard else "at HPA max"
-            findings.append(Finding(env, resource, "error",
+            findings.append(_finding("CAP001", "error", env, resource,
                                     f"{resource} {where} needs {show(resource, need)}, the ResourceQuota allows "
-                                    f"{show(resource, hard)} (over by {show(resource, need - hard)}); the HPA maximum cannot fit"))
+                                    f"{show(resource, hard)} (over by {show(resource, need - hard)}); the HPA maximum cannot fit",
+                                    "raise quota in the environment file or lower autoscaling.maxReplicas / resources"))
         elif at_surge.get(resource) > hard:
-            findings.append(Finding(env, resource, "warning",
+            findings.append(_finding("CAP002", "warning", env, resource,
                                     f"{resource} at HPA max plus rolling-update surge needs {show(resource, at_surge.get(resource))}, "
-                                    f"the ResourceQuota allows {show(resource, hard)}: a rollout at peak would stall on the quota"))
+                                    f"the ResourceQuota allows {show(resource, hard)}: a rollout at peak would stall on the quota",
+                                    "leave room in quota for the surge, or lower autoscaling.maxReplicas"))
     cpu_cap, mem_cap = nodes.allocatable(nodes.nodes_max)
     for resource, need, cap in (("requests.cpu", at_max.requests_cpu, cpu_cap),
                                 ("requests.memory", at_max.requests_memory, mem_cap)):
         if need > cap:
-            findings.append(Finding(env, f"nodes.{resource.split('.')[1]}", "error",
+            findings.append(_finding("CAP003", "error", env, f"nodes.{resource.split('.')[1]}",
                                     f"{resource} at HPA max needs {show(resource, need)}, {nodes.nodes_max} x {nodes.instance_type} "
-                                    f"offer {show(resource, cap)} allocatable after the system reserve; the HPA maximum cannot fit"))
+                                    f"offer {show(resource, cap)} allocatable after the system reserve; the HPA maximum cannot fit",
+                                    "raise nodeCapacity.max or the instance type, or lower autoscaling.maxReplicas"))
     findings.extend(_node_range_findings(env, at_min, at_max, at_surge, nodes))
     for c in components:
         if c.per_pod.requests_cpu > nodes.allocatable_cpu_per_node or c.per_pod.requests_memory > nodes.allocatable_memory_per_node:
-            findings.append(Finding(env, "nodes.pod", "error",
+            findings.append(_finding("CAP004", "error", env, "nodes.pod",
                                     f"one {c.name} pod requests {c.requests}, more than one {nodes.instance_type} node can allocate "
-                                    f"({format_cpu(nodes.allocatable_cpu_per_node)}/{format_memory(nodes.allocatable_memory_per_node)}); it can never be scheduled"))
+                                    f"({format_cpu(nodes.allocatable_cpu_per_node)}/{format_memory(nodes.allocatable_memory_per_node)}); it can never be scheduled",
+                                    f"lower {c.name}'s requests or choose a larger nodeCapacity.instanceType"))
     return findings
 
 
@@ -304,23 +312,23 @@ def _node_range_findings(env: str, at_min: Usage, at_max: Usage, at_surge: Usage
     group = f"{nodes.nodes_min}-{nodes.nodes_max} x {nodes.instance_type}"
     cpu_cap, mem_cap = nodes.allocatable(nodes.nodes_max)
     if need_max > nodes.nodes_max and at_max.requests_cpu <= cpu_cap and at_max.requests_memory <= mem_cap:
-        out.append(Finding(env, "nodes.max", "error",
+        out.append(_finding("CAP005", "error", env, "nodes.max",
                            f"the HPA maxima plus the platform add-ons ({format_cpu(PLATFORM_CPU)} CPU / {format_memory(PLATFORM_MEMORY)}) "
-                           f"need at least {need_max} nodes, the node group stops at {nodes.nodes_max} ({group}); raise nodeCapacity.max"))
+                           f"need at least {need_max} nodes, the node group stops at {nodes.nodes_max} ({group})", "raise nodeCapacity.max"))
     if need_min > nodes.nodes_min:
-        out.append(Finding(env, "nodes.min", "warning",
+        out.append(_finding("CAP006", "warning", env, "nodes.min",
                            f"the HPA minima need at least {need_min} nodes, the node group starts at {nodes.nodes_min} ({group}): "
-                           "every start waits for the Cluster Autoscaler; raise nodeCapacity.min"))
+                           "every start waits for the Cluster Autoscaler", "raise nodeCapacity.min"))
     scale_up = (f"the Cluster Autoscaler adds nodes up to {nodes.nodes_max}, a few minutes per scale-up while new pods "
                 "stay Pending")
     if need_max > nodes.nodes_min:
-        out.append(Finding(env, "nodes.scale-up", "info",
+        out.append(_finding("CAP007", "info", env, "nodes.scale-up",
                            f"the minimum of {nodes.nodes_min} nodes cannot hold the HPA maxima: they need at least {need_max} nodes "
-                           f"({need_surge} with the rolling-update surge); {scale_up}"))
+                           f"({need_surge} with the rolling-update surge); {scale_up}", "raise nodeCapacity.min if peaks cannot wait"))
     elif need_surge > nodes.nodes_min:
-        out.append(Finding(env, "nodes.scale-up", "info",
+        out.append(_finding("CAP007", "info", env, "nodes.scale-up",
                            f"the minimum of {nodes.nodes_min} nodes holds the HPA maxima only without the rolling-update surge, "
-                           f"which needs at least {need_surge} nodes; {scale_up}"))
+                           f"which needs at least {need_surge} nodes; {scale_up}", "raise nodeCapacity.min if peaks cannot wait"))
     return out
 
 

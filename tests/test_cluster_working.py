@@ -341,8 +341,8 @@ def test_capacity_reports_min_and_max_nodes_and_that_prods_minimum_cannot_hold_t
     assert nodes["allocatable_cpu_millicores_at_min"] * nodes["nodes_max"] == nodes["allocatable_cpu_millicores_at_max"] * nodes["nodes_min"]
     assert data["nodes_needed"]["at_max"] > nodes["nodes_min"] >= data["nodes_needed"]["at_min"]
     assert data["nodes_needed"]["at_max"] <= nodes["nodes_max"] and prod.ok
-    scale_up = [f for f in prod.findings if f.resource == "nodes.scale-up"]
-    assert scale_up and scale_up[0].level == "info" and "cannot hold the HPA maxima" in scale_up[0].message
+    scale_up = [f for f in prod.findings if f.rule_id == "CAP007"]
+    assert scale_up and scale_up[0].severity == "info" and "cannot hold the HPA maxima" in scale_up[0].message
 
 
 def test_capacity_text_shows_both_node_group_sizes():
@@ -362,7 +362,7 @@ def test_capacity_warns_when_the_minimum_cannot_hold_the_hpa_minima(mini):
     data["nodeCapacity"].update(min=1, max=8, cpuPerNode="1", memoryPerNode="4Gi")
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     (dev,) = capacity(load_platform(mini), ["dev"])
-    assert [f.level for f in dev.findings if f.resource == "nodes.min"] == ["warning"]
+    assert [f.severity for f in dev.findings if f.rule_id == "CAP006"] == ["warning"]
 
 
 # --- 12. external-secrets leader election -------------------------------------------------------
