@@ -18,12 +18,13 @@ from typing import Iterator
 
 from ..model import PRIVATE_RANGES
 from ..operator_pods import ACME_SOLVER_DEFAULTS
+from ..quantity import format_quantity, quantity_or_none
 from .crossref import (CERT_MANAGER_ANNOTATIONS, _inventory_containers, _pod_amounts, _policies_by_label, _policy_selects,
                        _policy_types, configmap_creators)
 from .documents import Doc
 from .envset import EnvSet, Workload
 from .findings import Hit
-from .k8s import dig, format_quantity, parse_quantity, port_matches
+from .k8s import dig, port_matches
 
 QUOTA_KEYS = ("requests.cpu", "requests.memory", "limits.cpu", "limits.memory")
 
@@ -36,7 +37,7 @@ def _limit_ranges(es: EnvSet) -> dict:
     for lr in es.kind("LimitRange"):
         for item in dig(lr.data, "spec", "limits") or []:
             if isinstance(item, dict) and item.get("type") == "Container":
-                out[lr.namespace] = (lr, {k: {r: parse_quantity(dig(item, k, r)) for r in ("cpu", "memory")}
+                out[lr.namespace] = (lr, {k: {r: quantity_or_none(dig(item, k, r)) for r in ("cpu", "memory")}
                                           for k in ("min", "max", "default", "defaultRequest")})
     return out
 
@@ -45,12 +46,12 @@ def _effective(resources: dict, bounds: dict) -> dict[str, Decimal | None]:
     """requests/limits after the LimitRange defaults (admission fills missing values the same way)."""
     out = {}
     for r in ("cpu", "memory"):
-        limit = parse_quantity(dig(resources, "limits", r))
+        limit = quantity_or_none(dig(resources, "limits", r))
         if limit is None:
             limit = bounds["default"][r]
-        request = parse_quantity(dig(resources, "requests", r))
+        request = quantity_or_none(dig(resources, "requests", r))
         if request is None:
-            request = parse_quantity(dig(resources, "limits", r)) if dig(resources, "limits", r) is not None else bounds["defaultRequest"][r]
+            request = quantity_or_none(dig(resources, "limits", r)) if dig(resources, "limits", r) is not None else bounds["defaultRequest"][r]
         out[f"requests.{r}"], out[f"limits.{r}"] = request, limit
     return out
 
@@ -151,7 +152,7 @@ def _solvers_within_quota(es: EnvSet, ranges: dict, solvers: list) -> Iterator[H
         need = {k: (v or Decimal(0)) * count for k, v in _effective(resources, bounds).items()}
         need["pods"] = Decimal(count)
         for key in QUOTA_KEYS + ("pods",):
-            if key not in hard or (limit := parse_quantity(hard[key])) is None:
+            if key not in hard or (limit := quantity_or_none(hard[key])) is None:
                 continue
             # Workloads alone over the quota are XRF014's finding; this one is about the solvers tipping it over.
             if used[key] <= limit < used[key] + need[key]:
