@@ -18,7 +18,7 @@ from gitops.promote.git import Git
 from gitops.promote.promote import Options, find_last_promotion, promote
 
 from .github_fake import FakeGitHub
-from .test_promote_support import CRDS, DIGEST_A, copy_setup, template, trailers
+from .test_promote_support import DIGEST_A, copy_setup, template, trailers
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def setup(tmp_path, fake, monkeypatch):
 
 
 def opts(fake, **kw) -> Options:
-    base = dict(token=fake.token, api_url=fake.url, schema_locations=[str(CRDS)] if CRDS.is_dir() else None)
+    base = dict(token=fake.token, api_url=fake.url)
     return Options(**{**base, **kw})
 
 

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from .test_validate import DEPLOY, container, edit, needs_crds, summary, validate, vbase, vroot, write  # noqa: F401
-
-pytestmark = needs_crds
+from .test_validate import DEPLOY, container, edit, summary, validate, vbase, vroot, write  # noqa: F401
 
 D = ["Deployment/shop-dev/shop-api"]
 CRON = "dist/dev/stock-report/cronjob-stock-report.yaml"

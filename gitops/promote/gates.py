@@ -143,12 +143,11 @@ def _fmt(values: dict) -> str:
 Validator = Callable[[Path, str], Gate]
 
 
-def default_validator(root: Path, env: str, schema_locations: list[str] | None = None,
-                      origin: Path | None = None) -> Gate:
+def default_validator(root: Path, env: str, schema_locations: list[str] | None = None) -> Gate:
     """Run `gitops validate` (gitops.validate.run_validation) on one environment of ``root``.
 
-    ``root`` is the temporary worktree; CRD schema locations default to the validator's
-    default for ``origin`` (the user's checkout), since a worktree in /tmp has no ../shared.
+    ``root`` is the temporary worktree: a checkout of the repository, so it validates against the
+    CRD schemas it commits (gitops/schemas/crds); ``schema_locations`` are extra locations.
     """
     try:
         from gitops.validate import run_validation  # type: ignore[attr-defined]
@@ -156,16 +155,8 @@ def default_validator(root: Path, env: str, schema_locations: list[str] | None =
         return Gate("validation", "skipped", f"validation NOT run: gitops.validate.run_validation is not available "
                                              f"({exc}); review the rendered diff with extra care")
     kwargs: dict = {"envs": [env]}
-    if "schema_locations" in inspect.signature(run_validation).parameters:
-        locations = list(schema_locations or [])
-        if not locations and origin is not None:
-            try:
-                from gitops.validate import default_schema_locations  # type: ignore[attr-defined]
-                locations = default_schema_locations(origin)
-            except ImportError:
-                locations = []
-        if locations:
-            kwargs["schema_locations"] = locations
+    if schema_locations and "schema_locations" in inspect.signature(run_validation).parameters:
+        kwargs["schema_locations"] = list(schema_locations)
     captured = io.StringIO()
     with redirect_stdout(captured):
         report = run_validation(root, **kwargs)
