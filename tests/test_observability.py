@@ -99,13 +99,11 @@ def declared_metrics(platform, env_name: str, component: str) -> set[str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# fixtures: the small fixture, and the real inventory when present
+# fixtures: the small fixture, and the real inventory
 # ---------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
 def real_synth(tmp_path_factory) -> Path:
-    if not (REPO / "inventory").is_dir() or not (REPO / "environments").is_dir():
-        pytest.skip("no inventory/ in this checkout")
     root = copy_inputs(REPO, tmp_path_factory.mktemp("real-synth") / "real")
     run_gitops(root, "synth", "--no-cache", check=True)
     return root

@@ -166,10 +166,7 @@ def test_ingress_namespace_matches_the_network_policies():
 
 
 def test_argocd_namespace_matches_the_generated_applications():
-    path = REPO / "charts" / "argocd.py"
-    if not path.is_file():
-        pytest.skip("charts/argocd.py (the generated Argo CD applications) is not in this tree yet")
-    source = path.read_text()
+    source = (REPO / "charts" / "argocd.py").read_text()
     match = re.search(r'^ARGOCD_NAMESPACE = "([^"]+)"', source, re.M)
     assert match, "charts/argocd.py no longer defines ARGOCD_NAMESPACE"
     platform = load_platform(REPO / "tests" / "fixtures" / "mini")
@@ -178,8 +175,7 @@ def test_argocd_namespace_matches_the_generated_applications():
 
 def test_compositions_find_the_root_application_and_its_project(mini_synth):
     """The compositions read argocd/<env>/application-root.yaml and appproject-<spec.project>.yaml."""
-    if not any(template == "argocd/{env}" for template, _ in ENV_TREES):
-        pytest.skip("argocd/<env>/ is not generated yet (gitops/outputs.py ENV_TREES)")
+    assert any(template == "argocd/{env}" for template, _ in ENV_TREES)
     main = (SHARED / "main.tf").read_text()
     assert '"${local.argocd_dir}/application-root.yaml"' in main
     assert '"${local.argocd_dir}/appproject-${yamldecode(local.root_application_yaml).spec.project}.yaml"' in main
