@@ -1,10 +1,9 @@
 """ServiceMonitor, PrometheusRule and Grafana dashboards: CRD-valid, parseable, consistent with the inventory.
 
-Runs on the small fixture and, when the repository has them, on the real inventory/ and
-environments/ (copied to a temp folder; never synthesized in place).
+Runs on the small fixture and on the real inventory/ and environments/ (copied to a temp
+folder; never synthesized in place).
 
-CRD schemas are read by path from ../shared/schemas/crds (the CRDs-catalog layout), or from
-$GITOPS_CRD_SCHEMAS; they are never copied into this repository. PromQL goes through
+CRD schemas are the repository's own (gitops/schemas/crds/, tests/crd.py). PromQL goes through
 ``promql-parser`` (Python bindings of GreptimeDB's Rust PromQL parser).
 """
 from __future__ import annotations

