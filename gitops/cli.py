@@ -25,6 +25,7 @@ COMMAND_MODULES = {
     "publish": "promote",
     "release": "promote",
     "rollback": "promote",
+    "schemas": "schemas",
     "status": "promote",
     "synth": "synth",
     "validate": "validate",

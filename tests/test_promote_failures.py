@@ -17,7 +17,7 @@ from gitops.promote.gates import Gate, GateFailed
 from gitops.promote.git import Git
 from gitops.promote.promote import Options, find_last_promotion, promote
 
-from .test_promote_support import CRDS, DIGEST_A, copy_setup, template, trailers
+from .test_promote_support import DIGEST_A, copy_setup, template, trailers
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def setup(tmp_path, fake_github, monkeypatch):
 
 
 def opts(fake_github, **kw) -> Options:
-    base = dict(token=fake_github.token, api_url=fake_github.url, schema_locations=[str(CRDS)] if CRDS.is_dir() else None)
+    base = dict(token=fake_github.token, api_url=fake_github.url)
     return Options(**{**base, **kw})
 
 

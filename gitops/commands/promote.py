@@ -21,7 +21,7 @@ github_options = [
     click.option("--github-repo", "repository", default=None,
                  help="owner/repo on GitHub (default: from the remote URL, else $GITHUB_REPOSITORY)."),
     click.option("--schema-location", "schema_locations", multiple=True, envvar="GITOPS_SCHEMA_LOCATION",
-                 help="CRD schema folder or URL template for validation (repeatable; default: the validator's)."),
+                 help="Extra CRD schema folder or URL template for validation, after the repository's own (repeatable)."),
 ]
 
 

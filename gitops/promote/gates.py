@@ -23,7 +23,7 @@ import yaml
 
 from ..errors import GitopsError
 from ..model import Platform
-from ..validate import default_schema_locations, run_validation
+from ..validate import run_validation
 from ..validate.report import format_text
 from .envfile import plain_values, values_of
 from .git import Git
@@ -135,16 +135,14 @@ def _fmt(values: dict) -> str:
 Validator = Callable[[Path, str], Gate]
 
 
-def default_validator(root: Path, env: str, schema_locations: list[str] | None = None,
-                      origin: Path | None = None) -> Gate:
+def default_validator(root: Path, env: str, schema_locations: list[str] | None = None) -> Gate:
     """Run `gitops validate` (gitops.validate.run_validation) on one environment of ``root``.
 
-    ``root`` is the temporary worktree; CRD schema locations default to the validator's
-    default for ``origin`` (the user's checkout).
+    ``root`` is the temporary worktree: a checkout of the repository, so it validates against the
+    CRD schemas it commits (gitops/schemas/crds); ``schema_locations`` are extra locations.
     """
-    locations = list(schema_locations or []) or (default_schema_locations(origin) if origin is not None else [])
     with redirect_stdout(io.StringIO()):
-        report = run_validation(root, envs=[env], schema_locations=locations or None)
+        report = run_validation(root, envs=[env], schema_locations=list(schema_locations or []) or None)
     counts = f" ({len(report.errors)} error(s), {len(report.warnings)} warning(s))"
     if report.ok:
         return Gate("validation", "passed", f"`gitops validate` passed for `{env}`" + counts)

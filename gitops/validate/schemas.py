@@ -1,5 +1,6 @@
 """Schemas: built-in kinds against kubernetes-validate's strict OpenAPI schemas, custom resources
-against their CRD schema found through ``--schema-location``; deprecated and removed APIs.
+against their CRD schema (the repository's own, gitops/schemas/crds/, then any extra
+``--schema-location``); deprecated and removed APIs.
 
 One validator per (schema source, apiVersion, kind), built once per process and reused:
 a compiled predicate (compiler.py) answers "valid?" and the real ``jsonschema``
