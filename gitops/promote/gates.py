@@ -95,7 +95,7 @@ def checkout_gate(git: Git) -> Gate:
         return Gate("checkout", "failed", "HEAD is detached: check out a branch (usually the default branch) first")
     dirty = git.dirty()
     if dirty:
-        shown = ", ".join(line[3:] for line in dirty[:5]) + (" ..." if len(dirty) > 5 else "")
+        shown = ", ".join(dirty[:5]) + (" ..." if len(dirty) > 5 else "")
         return Gate("checkout", "failed", f"the worktree has uncommitted changes ({shown}): commit or stash them; "
                                           "a promotion is built from HEAD and must not silently leave them out")
     return Gate("checkout", "passed", f"clean worktree on branch `{branch}`")
