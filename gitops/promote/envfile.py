@@ -32,6 +32,7 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
 from ..errors import GitopsError, InputError, Problem
+from ..schema_errors import describe, most_specific
 
 PROMOTABLE = "x-promotable"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -86,11 +87,7 @@ def check_value(dotted: str, value: str, where: str = "") -> None:
     validator = Draft202012Validator(field_schema(dotted))
     errors = list(validator.iter_errors(value))
     if errors:
-        node = field_schema(dotted)
-        expected = f"a string matching {node['pattern']}" if "pattern" in node else "a valid value"
-        if "not" in node and "const" in node["not"]:
-            expected += f" (and not {node['not']['const']!r})"
-        raise InputError(Problem(where or "(command line)", dotted, f"expected {expected}, found {value!r}"))
+        raise InputError(Problem(where or "(command line)", dotted, describe(most_specific(errors[0]))))
 
 
 def _get(data, path: tuple):
