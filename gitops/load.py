@@ -435,6 +435,7 @@ def _check_environments(docs: list[SourceDoc], envs: dict[str, Environment], com
             problems.append(Problem(doc.file, "promotesFrom", f"expected one of {', '.join(sorted(envs))}, found unknown environment {env.promotes_from!r}", doc.line_of(("promotesFrom",))))
         if env.promotes_from == env.name:
             problems.append(Problem(doc.file, "promotesFrom", "an environment cannot promote from itself", doc.line_of(("promotesFrom",))))
+        source = envs.get(env.promotes_from) if env.promotes_from else None
         metric_series: dict[str, tuple[str, str]] = {}  # adapter metric name -> (series, first component)
         for cname, s in env.components:
             path = ("components", cname)
@@ -452,6 +453,13 @@ def _check_environments(docs: list[SourceDoc], envs: dict[str, Environment], com
             if comp.status == "planned":
                 problems.append(Problem(doc.file, "/".join(path + ("enabled",)), f"{cname} is planned (not built yet); expected enabled: false", doc.line_of(path + ("enabled",))))
                 continue
+            if source is not None and not getattr(source.settings(cname), "enabled", False):
+                # Promotion order: a version reaches this environment only through its source, so a
+                # component enabled here alone would run a version nothing tested (was INV009).
+                problems.append(Problem(doc.file, "/".join(path + ("enabled",)),
+                                        f"expected {cname} enabled in {source.name} first (this environment is promoted "
+                                        f"from {source.name}), found it enabled here only: it would reach {env.name} untested",
+                                        doc.line_of(path + ("enabled",))))
             if s.image is None:
                 problems.append(Problem(doc.file, "/".join(path + ("image",)), "an enabled component needs image.tag", doc.line_of(path)))
             elif env.require_digest and not s.image.digest:
