@@ -76,6 +76,14 @@ def test_checkout_and_hold_gates(setup, fake_github):
     with pytest.raises(GateFailed) as exc:
         promote(setup.root, "dev", "staging", options=opts(fake_github))
     assert "uncommitted changes (notes.txt)" in str(exc.value)
+    # A modified tracked file comes first as " M path": its leading space is part of the status, not the path.
+    dev = setup.root / "environments" / "dev.yaml"
+    original = dev.read_bytes()
+    dev.write_bytes(original + b"# wip\n")
+    with pytest.raises(GateFailed) as exc:
+        promote(setup.root, "dev", "staging", options=opts(fake))
+    assert "uncommitted changes (environments/dev.yaml, notes.txt)" in str(exc.value)
+    dev.write_bytes(original)
     (setup.root / "notes.txt").unlink()
 
     setup.git("checkout", "--quiet", "--detach")

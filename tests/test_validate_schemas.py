@@ -35,7 +35,7 @@ def test_every_error_of_a_document_is_reported_with_path_and_expected(vroot):
     assert found == {
         ("SCH001", "spec", "unknown field(s) replicaz; expected one of: minReadySeconds, paused, progressDeadlineSeconds, "
          "replicas, revisionHistoryLimit, selector, strategy, template"),
-        ("SCH001", "spec.template.spec.containers[0].ports[0].containerPort", 'expected type integer, found "8080"'),
+        ("SCH001", "spec.template.spec.containers[0].ports[0].containerPort", "expected type integer, found '8080'"),
         ("SCH001", "spec.template.spec.containers[0].imagePullPolicy", "expected type string or null, found 3"),
     }
     text = (vroot / DEPLOY).read_text().splitlines()

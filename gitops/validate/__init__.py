@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from ..errors import InputError, Problem
-from ..load import load_platform
+from ..load import check_environment_names, load_platform
 from .argocd_checks import check_argocd, check_decommissions
 from .crossref import check_environment, check_hosts_unique
 from .documents import Doc, LineIndex, ParseCache, manifest_files, read_documents
@@ -125,9 +125,7 @@ def _run(root, envs, schema_locations, base_ref, k8s_version, allow_kinds, use_c
     platform = load_platform(root)
     known = [e.name for e in platform.environments]
     if envs:
-        unknown = [e for e in envs if e not in known]
-        if unknown:
-            raise InputError(Problem("--env", "", f"unknown environment(s) {', '.join(unknown)}; expected one of {', '.join(known)}"))
+        check_environment_names(root, envs)
     selected = [e for e in known if not envs or e in envs]
     if k8s_version is not None:
         schema_version(k8s_version)  # InputError early for an unsupported version
