@@ -137,7 +137,7 @@ def scanner_waivers(ctx: ComponentContext) -> dict | None:
     """Documented exceptions for external scanners (checkov), kept next to the object they concern."""
     if not ctx.resolved.secret_refs:
         return None
-    # The applications read their settings, secrets included, from environment variables (facts §1.4);
+    # The applications read their settings, secrets included, from environment variables (their settings modules read os.environ);
     # the values come from the secret store through ExternalSecret and never touch git.
     return {"checkov.io/skip1": "CKV_K8S_35=the apps read secrets from env vars; values come from ExternalSecret, never git"}
 

@@ -21,10 +21,12 @@ COMMAND_MODULES = {
     "hold": "promote",
     "inventory": "inventory",
     "matrix": "inventory",
+    "new": "new",
     "promote": "promote",
     "publish": "promote",
     "release": "promote",
     "rollback": "promote",
+    "schemas": "schemas",
     "status": "promote",
     "synth": "synth",
     "validate": "validate",
@@ -48,6 +50,8 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+# The installed distribution's version (pyproject.toml [project] version), read from its metadata.
+@click.version_option(package_name="meetinity-gitops", prog_name="gitops", message="%(prog)s %(version)s")
 @click.option("--root", type=click.Path(file_okay=False, exists=True), default=".", show_default=True,
               help="Repository root holding inventory/ and environments/.")
 @click.pass_context

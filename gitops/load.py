@@ -23,6 +23,7 @@ from .model import (
 )
 from .model import ArgoCDSettings, SyncWindow
 from .model import ExternalEgress, Unauthenticated
+from .schema_errors import describe, missing_field, most_specific, short, unknown_fields, unknown_fields_message
 from .yamlsource import SourceDoc, load_yaml
 
 INVENTORY_DIR = "inventory"
@@ -124,55 +125,28 @@ def schema_valid(data, kind: str) -> bool:
         return False
 
 
-def _describe(value) -> str:
-    text = json.dumps(value, default=str)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _schema_problems(doc: SourceDoc, validator: Draft202012Validator, kind: str) -> list[Problem]:
     if schema_valid(doc.data, kind):
         return []
     problems = []
     for err in sorted(validator.iter_errors(doc.data), key=lambda e: (list(map(str, e.absolute_path)), e.message)):
-        # Report the most specific cause of oneOf/anyOf failures.
-        leaf = err
-        while leaf.context:
-            leaf = min(leaf.context, key=lambda e: (-len(e.absolute_path), e.message))
+        err = most_specific(err)  # the cause of a oneOf/anyOf failure, not "one of the forms"
         path = tuple(err.absolute_path)
-        expected = _expected(err)
-        found = _describe(err.instance)
+        where = "/".join(map(str, path))
         if err.validator == "additionalProperties":
-            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
-            msg = f"unknown field(s) {', '.join(extra)}; expected one of: {', '.join(sorted(err.schema.get('properties', {})))}"
-        elif err.validator == "required":
-            msg = f"missing required field: {err.message.split(' is a required')[0]}"
-        else:
-            msg = f"expected {expected}, found {found}"
-        problems.append(Problem(doc.file, "/".join(map(str, path)) or "(document)", msg, doc.line_of(path)))
+            # One problem per unknown field, at the line of its key.
+            for extra in unknown_fields(err):
+                problems.append(Problem(doc.file, "/".join(map(str, path + (extra,))),
+                                        unknown_fields_message(err, [extra]), doc.line_of_key(path + (extra,))))
+            continue
+        if err.validator == "required":
+            # At the object that lacks it (the document's first line for a top-level field).
+            missing = missing_field(err)
+            problems.append(Problem(doc.file, "/".join(map(str, path + (missing,))),
+                                    f"missing required field: {missing}", doc.line_of(path) or 1))
+            continue
+        problems.append(Problem(doc.file, where or "(document)", describe(err), doc.line_of(path)))
     return problems
-
-
-def _expected(err) -> str:
-    v, s = err.validator, err.validator_value
-    if v == "type":
-        return f"type {s}"
-    if v == "enum":
-        return "one of " + ", ".join(map(str, s))
-    if v == "const":
-        return f"{s!r}"
-    if v == "pattern":
-        return f"a string matching {s}"
-    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        return f"{v} {s}"
-    if v in ("minLength", "maxLength", "minItems", "maxItems"):
-        return f"{v} {s}"
-    if v == "not":
-        return f"not {_describe(s)}"
-    if v == "uniqueItems":
-        return "unique items"
-    if v == "oneOf":
-        return "one of the allowed forms (true, or an object with key/property)"
-    return f"{v} {_describe(s)}"
 
 
 def _resources(d: dict | None) -> Resources | None:
@@ -385,7 +359,7 @@ def load_platform(root: Path | str = ".") -> Platform:
                 broken.add(path.stem)
                 continue
             if not isinstance(doc.data, dict):
-                problems.append(Problem(rel, "(document)", f"expected a mapping, found {_describe(doc.data)}", 1))
+                problems.append(Problem(rel, "(document)", f"expected a mapping, found {short(doc.data)}", 1))
                 broken.add(path.stem)
                 continue
             errs = _schema_problems(doc, validator, kind)
@@ -426,14 +400,43 @@ def _digest_reason(env: Environment) -> str:
 
 def _promotion_order(envs: dict[str, Environment]) -> tuple[Environment, ...]:
     """dev -> staging -> prod: roots first, then whoever promotes from them."""
-    ordered: list[Environment] = []
-    remaining = dict(sorted(envs.items()))
+    return tuple(envs[name] for name in chain_order({n: e.promotes_from for n, e in envs.items()}))
+
+
+def chain_order(promotes_from: dict[str, str | None]) -> list[str]:
+    """Environment names, roots first, then whoever promotes from them (a cycle ends the walk, sorted)."""
+    ordered: list[str] = []
+    remaining = dict(sorted(promotes_from.items()))
     while remaining:
-        ready = [e for e in remaining.values() if e.promotes_from is None or e.promotes_from not in remaining]
-        for e in ready:
-            ordered.append(e)
-            del remaining[e.name]
-    return tuple(ordered)
+        ready = [n for n, source in remaining.items() if source is None or source not in remaining] or list(remaining)
+        for name in ready:
+            ordered.append(name)
+            del remaining[name]
+    return ordered
+
+
+def environment_names(root: Path | str) -> list[str]:
+    """Names of environments/*.yaml in promotion order, read cheaply (only ``promotesFrom``; no validation)."""
+    import yaml
+
+    sources: dict[str, str | None] = {}
+    for path in _yaml_files(Path(root) / ENVIRONMENTS_DIR):
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            data = None
+        source = data.get("promotesFrom") if isinstance(data, dict) else None
+        sources[path.stem] = source if isinstance(source, str) else None
+    return chain_order(sources)
+
+
+def check_environment_names(root: Path | str, names, flag: str = "--env") -> None:
+    """InputError naming each unknown environment and the known ones (in promotion order)."""
+    known = environment_names(root)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise InputError([Problem("(command line)", flag, f"unknown environment {n!r}; expected one of {', '.join(known)}")
+                          for n in unknown])
 
 
 def _check_components(docs: list[SourceDoc], components: dict[str, Component], broken: set[str]) -> list[Problem]:
@@ -545,6 +548,7 @@ def _check_environments(docs: list[SourceDoc], envs: dict[str, Environment], com
             problems.append(Problem(doc.file, "promotesFrom", f"expected one of {', '.join(sorted(envs))}, found unknown environment {env.promotes_from!r}", doc.line_of(("promotesFrom",))))
         if env.promotes_from == env.name:
             problems.append(Problem(doc.file, "promotesFrom", "an environment cannot promote from itself", doc.line_of(("promotesFrom",))))
+        source = envs.get(env.promotes_from) if env.promotes_from else None
         metric_series: dict[str, tuple[str, str]] = {}  # adapter metric name -> (series, first component)
         for cname, s in env.components:
             path = ("components", cname)
@@ -562,6 +566,13 @@ def _check_environments(docs: list[SourceDoc], envs: dict[str, Environment], com
             if comp.status == "planned":
                 problems.append(Problem(doc.file, "/".join(path + ("enabled",)), f"{cname} is planned (not built yet); expected enabled: false", doc.line_of(path + ("enabled",))))
                 continue
+            if source is not None and not getattr(source.settings(cname), "enabled", False):
+                # Promotion order: a version reaches this environment only through its source, so a
+                # component enabled here alone would run a version nothing tested (was INV009).
+                problems.append(Problem(doc.file, "/".join(path + ("enabled",)),
+                                        f"expected {cname} enabled in {source.name} first (this environment is promoted "
+                                        f"from {source.name}), found it enabled here only: it would reach {env.name} untested",
+                                        doc.line_of(path + ("enabled",))))
             if s.image is None:
                 problems.append(Problem(doc.file, "/".join(path + ("image",)), "an enabled component needs image.tag", doc.line_of(path)))
             elif env.requires_digest and not s.image.digest:

@@ -1,7 +1,6 @@
 """Argo CD objects (argocd/<env>/): CRD-valid, consistent with dist/, driven by the inventory.
 
-CRD schemas are read by path from ../shared/schemas/crds (CRDs-catalog layout) or from
-$GITOPS_CRD_SCHEMAS; they are never copied into this repository.
+CRD schemas are the repository's own (gitops/schemas/crds/, tests/crd.py).
 """
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from gitops.operator_pods import ACME_SOLVER_DEFAULTS
 from gitops.quantity import parse_cpu, parse_memory
 
 from .conftest import REPO, run_gitops
-from .test_validate import DEPLOY, container, edit, load_docs, needs_crds, summary, validate, vbase, vroot, write  # noqa: F401
+from .test_validate import DEPLOY, container, edit, load_docs, summary, validate, vbase, vroot, write  # noqa: F401
 
 ENVS = ("dev", "staging", "prod")
 CLUSTER = REPO / "infra" / "terraform" / "modules" / "cluster"
@@ -95,7 +95,6 @@ def test_acme_solver_pods_fit_the_environments_limit_range(env):
         assert parse_cpu(ACME_SOLVER_DEFAULTS["requests"]["cpu"]) < parse_cpu(lr.min_cpu)
 
 
-@needs_crds
 def test_solver_below_the_limit_range_is_xrf019(vroot):
     edit(vroot, ISSUER, lambda d: d["spec"]["acme"]["solvers"][0]["http01"]["ingress"]["podTemplate"]["spec"]["resources"]
          ["requests"].update(cpu="5m"))
@@ -104,7 +103,6 @@ def test_solver_below_the_limit_range_is_xrf019(vroot):
     assert "requests.cpu 5m < min 10m" in report.findings[0].message and "no certificate" in report.findings[0].message
 
 
-@needs_crds
 def test_solver_without_pod_template_gets_cert_managers_defaults(vroot):
     edit(vroot, ISSUER, lambda d: d["spec"]["acme"]["solvers"][0]["http01"]["ingress"].pop("podTemplate"))
     edit(vroot, "dist/dev/platform/limitrange-container-defaults.yaml",
@@ -114,7 +112,6 @@ def test_solver_without_pod_template_gets_cert_managers_defaults(vroot):
     assert any("cert-manager's defaults" in f.message for f in report.findings)
 
 
-@needs_crds
 def test_solvers_that_do_not_fit_the_quota_at_peak_and_job_outside_the_limit_range(vroot):
     workload_pods = sum(w["max"] for w in _dev_pods_at_max(vroot))
 
@@ -187,7 +184,6 @@ def _unauthenticated(paths, env=("API_KEY_EXEMPT_PATHS",)):
     return lambda d: d.update(unauthenticated={"paths": list(paths), "exemptPathsEnv": list(env)})
 
 
-@needs_crds
 def test_scrape_and_probes_behind_auth_are_xrf020_until_synth_writes_the_exempt_paths(vroot):
     _edit_inventory(vroot, "shop-api", _unauthenticated(["/health", "/ready", "/metrics"]))
     report = validate(vroot, envs=["dev"])
@@ -201,7 +197,6 @@ def test_scrape_and_probes_behind_auth_are_xrf020_until_synth_writes_the_exempt_
     assert settings["API_KEY_EXEMPT_PATHS"] == "/health,/ready,/metrics"
 
 
-@needs_crds
 def test_probe_on_a_path_that_is_not_unauthenticated_is_xrf020(vroot):
     _edit_inventory(vroot, "shop-api", _unauthenticated(["/health", "/ready", "/metrics"]))
     run_gitops(vroot, "synth", check=True)
@@ -210,7 +205,6 @@ def test_probe_on_a_path_that_is_not_unauthenticated_is_xrf020(vroot):
     assert rules.count("XRF020") == 1 and set(rules) == {"XRF003", "XRF020"}
 
 
-@needs_crds
 def test_liveness_on_an_aggregating_endpoint_is_xrf021(vroot):
     _edit_inventory(vroot, "shop-api", lambda d: d["health"].update(aggregates=["/ready"]))
     edit(vroot, DEPLOY, lambda d: container(d)["livenessProbe"]["httpGet"].update(path="/ready"))
@@ -257,7 +251,6 @@ def test_service_monitors_exactly_for_components_that_serve_metrics(env):
     assert "user-service" not in monitored  # the monorepo image serves no /metrics
 
 
-@needs_crds
 def test_service_monitor_for_a_component_without_metrics_is_xrf022(vroot):
     sm = load_docs(vroot, "dist/dev/shop-api/servicemonitor-shop-api.yaml")[0]
     sm["metadata"]["name"] = "stock-service"
@@ -270,7 +263,6 @@ def test_service_monitor_for_a_component_without_metrics_is_xrf022(vroot):
     assert "TargetDown" in report.findings[0].message
 
 
-@needs_crds
 def test_service_monitor_on_another_path_is_xrf022(vroot):
     edit(vroot, "dist/dev/shop-api/servicemonitor-shop-api.yaml", lambda d: d["spec"]["endpoints"][0].update(path="/stats"))
     assert summary(validate(vroot, envs=["dev"])) == [("XRF022", ["ServiceMonitor/shop-dev/shop-api"])]
@@ -302,7 +294,6 @@ def test_declared_external_egress_and_nothing_else_leaves_the_vpc(component, cou
             assert any(ipaddress.ip_address("169.254.169.254") in ipaddress.ip_network(r) for r in block["except"])
 
 
-@needs_crds
 def test_declared_external_egress_missing_from_the_policy_is_xrf023(vroot):
     _edit_inventory(vroot, "shop-api", lambda d: d.update(externalEgress=[{"name": "stripe", "hosts": ["api.stripe.com"], "port": 443}]))
     report = validate(vroot, envs=["dev"])
@@ -312,7 +303,6 @@ def test_declared_external_egress_missing_from_the_policy_is_xrf023(vroot):
     assert validate(vroot, envs=["dev"]).findings == []
 
 
-@needs_crds
 def test_undeclared_ip_block_egress_is_xrf023(vroot):
     edit(vroot, NP, lambda d: d["spec"]["egress"].append(
         {"to": [{"ipBlock": {"cidr": "8.8.8.8/32"}}], "ports": [{"port": 53, "protocol": "UDP"}]}))

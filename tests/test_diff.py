@@ -153,3 +153,28 @@ def test_cli_diff_against_a_git_ref_and_between_environments(tmp_path):
     assert run_cli(root, "diff", "dev").returncode == 2
     proc = run_cli(root, "diff", "--base", "no-such-ref", "--env", "dev")
     assert proc.returncode == 2 and "unknown 'no-such-ref'" in proc.stderr
+
+
+def test_dashboard_configmap_diff_shows_the_json_paths_that_differ():
+    """A dashboard is one long JSON string: the diff names the JSON fields that changed, not two equal prefixes."""
+    text = (GOLDEN / "dev" / "shop-api" / "configmap-shop-api-dashboard.yaml").read_bytes()
+    cm = yaml.safe_load(text)
+    (key, raw), = cm["data"].items()
+    dashboard = json.loads(raw)
+    changed = json.loads(raw)
+    first = next(p for p in changed["panels"] if p.get("targets"))
+    old_expr = first["targets"][0]["expr"]
+    first["targets"][0]["expr"] = old_expr.replace("[5m]", "[10m]")
+    changed["panels"].append({"type": "text", "title": "Runbook", "gridPos": {"h": 4, "w": 24, "x": 0, "y": 99}})
+    new_cm = {**cm, "data": {key: json.dumps(changed, indent=2, sort_keys=True)}}
+    diff = diff_trees({"cm.yaml": text}, {"cm.yaml": yaml.safe_dump(new_cm, sort_keys=False).encode()})
+    (resource,) = diff.resources
+    index = dashboard["panels"].index(next(p for p in dashboard["panels"] if p.get("targets")))
+    paths = {c.path: c for c in resource.changes}
+    expr = paths[f'data["{key}"].panels[{index}].targets[0].expr']
+    assert (expr.old, expr.new) == (old_expr, old_expr.replace("[5m]", "[10m]"))
+    added = paths[f'data["{key}"].panels[{len(dashboard["panels"])}]']
+    assert added.op == "added" and added.new["title"] == "Runbook"
+    assert len(resource.changes) == 2
+    text_out = diff.to_text()
+    assert "[10m]" in text_out and "Runbook" in text_out

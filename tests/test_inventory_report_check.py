@@ -129,12 +129,15 @@ def test_inv008_required_dependency_not_enabled(mini):
     assert ("INV008", "shop-api", "prod") in _ids(findings)
 
 
-def test_inv009_enabled_but_not_in_the_predecessor(mini):
+def test_inv009_promotion_order_gap_is_an_input_error_everywhere(mini):
+    """Enabled in prod but not in dev (prod's source): refused by every command that loads the platform."""
     _edit(mini, "environments", "dev", lambda d: d["components"]["stock-service"].update(enabled=False))
-    _, findings = _check(mini, "--no-dockerfiles")
-    ids = _ids(findings)
-    assert ("INV009", "stock-service", "prod") in ids
-    assert not any(i[0] == "INV009" and i[2] == "dev" for i in ids)     # dev promotes from nothing
+    for args in (("inventory", "check", "--no-dockerfiles"), ("synth", "--check"), ("synth",), ("validate",)):
+        proc = run_gitops(mini, *args)
+        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+        assert ("environments/prod.yaml:" in proc.stderr and "at components/stock-service/enabled: expected "
+                "stock-service enabled in dev first" in proc.stderr), proc.stderr
+    assert not (mini / "dist").exists()
 
 
 def test_inv010_one_image_two_builds(mini):
@@ -157,11 +160,11 @@ def test_dockerfile_findings_from_a_local_checkout(mini, tmp_path):
 
 
 def test_text_output_and_summary(mini):
-    _edit(mini, "environments", "dev", lambda d: d["components"]["stock-service"].update(enabled=False))
+    _edit(mini, "environments", "prod", lambda d: d["components"]["stock-service"].update(enabled=False))
     proc = run_gitops(mini, "inventory", "check", "--no-dockerfiles")
     assert proc.returncode == 1
-    assert "inventory/stock-service.yaml: INV009 error [prod]:" in proc.stdout
-    assert "(INV008 x1, INV009 x1) in 4 components" in proc.stdout
+    assert "inventory/shop-api.yaml: INV008 error [prod]:" in proc.stdout
+    assert "(INV008 x1) in 4 components" in proc.stdout
 
 
 def test_real_inventory_check_runs():

@@ -17,7 +17,7 @@ from gitops.promote.gates import Gate, GateFailed
 from gitops.promote.git import Git
 from gitops.promote.promote import Options, find_last_promotion, promote
 
-from .test_promote_support import CRDS, DIGEST_A, copy_setup, template, trailers
+from .test_promote_support import DIGEST_A, copy_setup, template, trailers
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def setup(tmp_path, fake_github, monkeypatch):
 
 
 def opts(fake_github, **kw) -> Options:
-    base = dict(token=fake_github.token, api_url=fake_github.url, schema_locations=[str(CRDS)] if CRDS.is_dir() else None)
+    base = dict(token=fake_github.token, api_url=fake_github.url)
     return Options(**{**base, **kw})
 
 
@@ -76,6 +76,14 @@ def test_checkout_and_hold_gates(setup, fake_github):
     with pytest.raises(GateFailed) as exc:
         promote(setup.root, "dev", "staging", options=opts(fake_github))
     assert "uncommitted changes (notes.txt)" in str(exc.value)
+    # A modified tracked file comes first as " M path": its leading space is part of the status, not the path.
+    dev = setup.root / "environments" / "dev.yaml"
+    original = dev.read_bytes()
+    dev.write_bytes(original + b"# wip\n")
+    with pytest.raises(GateFailed) as exc:
+        promote(setup.root, "dev", "staging", options=opts(fake))
+    assert "uncommitted changes (environments/dev.yaml, notes.txt)" in str(exc.value)
+    dev.write_bytes(original)
     (setup.root / "notes.txt").unlink()
 
     setup.git("checkout", "--quiet", "--detach")

@@ -63,6 +63,19 @@ def test_check_reports_changed_missing_and_stale(mini):
     assert "changed dist/dev/shop-api/deployment-shop-api.yaml" in proc.stdout
     assert "missing dist/dev/shop-api/configmap-shop-api-settings.yaml" in proc.stdout
     assert "stale dist/prod/stray.yaml" in proc.stdout
+    assert proc.stdout.startswith("stale: dist/dev, dist/prod;")
+
+
+def test_check_names_stale_files_outside_dist(mini):
+    run_gitops(mini, "synth", check=True)
+    (mini / ".github/CODEOWNERS").write_text("* @someone\n")
+    app = next((mini / "argocd/dev").glob("application-*.yaml"))
+    app.write_text(app.read_text() + "# edited\n")
+    proc = run_gitops(mini, "synth", "--check")
+    assert proc.returncode == 1
+    assert proc.stdout.startswith("stale: .github/CODEOWNERS, argocd/dev;"), proc.stdout
+    assert "dist/" not in proc.stdout.splitlines()[0]
+    assert f"changed argocd/dev/{app.name}" in proc.stdout and "changed .github/CODEOWNERS" in proc.stdout
 
 
 def test_removing_component_removes_its_files_only(mini):

@@ -172,8 +172,7 @@ def test_terraform_installs_into_the_namespaces_the_manifests_name(mini_synth):
 
 def test_compositions_find_the_root_application_and_its_project(mini_synth):
     """The compositions read argocd/<env>/application-root.yaml and appproject-<spec.project>.yaml."""
-    if not any(template == "argocd/{env}" for template, _ in ENV_TREES):
-        pytest.skip("argocd/<env>/ is not generated yet (gitops/outputs.py ENV_TREES)")
+    assert any(template == "argocd/{env}" for template, _ in ENV_TREES)
     main = (SHARED / "main.tf").read_text()
     assert '"${local.argocd_dir}/application-root.yaml"' in main
     assert '"${local.argocd_dir}/appproject-${yamldecode(local.root_application_yaml).spec.project}.yaml"' in main

@@ -56,7 +56,7 @@ class Options:
     repository: str | None = None     # owner/repo; default: from the remote URL, else GITHUB_REPOSITORY
     dry_run: bool = False
     validator: Validator | None = None
-    schema_locations: list[str] | None = None  # CRD schemas for validation (default: the validator's default)
+    schema_locations: list[str] | None = None  # extra CRD schema locations for validation (the repository's own come first)
     progress: Callable[[str], None] = field(default=lambda message: None)
 
     @classmethod
@@ -373,8 +373,7 @@ def _deliver(ctx: _Context, platform: Platform, plan: Plan, edit: Callable[[EnvF
     plan.base_commit = base
     target = plan.target
     env_rel = _env_rel(target)
-    validator = options.validator or (lambda root, env: default_validator(
-        root, env, options.schema_locations, origin=ctx.root))
+    validator = options.validator or (lambda root, env: default_validator(root, env, options.schema_locations))
 
     ctx.say(f"preparing {plan.branch} in a temporary worktree")
     with temp_worktree(git, start) as wt:

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from ..errors import InputError, Problem
-from ..load import load_platform
+from ..load import check_environment_names, load_platform
 from .argocd_checks import check_argocd, check_decommissions
 from .crossref import check_environment, check_hosts_unique
 from .runtime_checks import check_runtime
@@ -41,9 +41,15 @@ PARSE_CACHE = ".cache/validate/documents.marshal"
 
 
 def default_schema_locations(root: Path) -> list[str]:
-    """``<root>/../shared/schemas/crds`` when it exists (how CI and the tests find the CRD schemas)."""
-    shared = Path(root).resolve().parent / "shared" / "schemas" / "crds"
-    return [str(shared)] if shared.is_dir() else []
+    """The repository's own CRD schemas (gitops/schemas/crds/, pinned by its lock.json): ``root``'s
+    copy when it has one (a checkout validates against the schemas it commits, fresh imports
+    included), then the copy installed with the package (package data), for any other ``root``."""
+    from ..crds import PACKAGE_SCHEMAS, schema_dir
+    own = schema_dir(Path(root)).resolve()
+    folders = [own] if own.is_dir() else []
+    if PACKAGE_SCHEMAS.is_dir() and PACKAGE_SCHEMAS not in folders:
+        folders.append(PACKAGE_SCHEMAS)
+    return [str(f) for f in folders]
 
 
 def _collect_files(root: Path, selected: list[str], known: list[str]) -> list[tuple[Path, str | None, str]]:
@@ -98,8 +104,8 @@ def run_validation(root: Path, envs: list[str] | None = None, schema_locations: 
                    allow_kinds: tuple[str, ...] = (), use_cache: bool = True) -> ValidationReport:
     """Validate dist/<env>/ (every environment, or ``envs``) and argocd/ under ``root``.
 
-    ``schema_locations``: CRD schema folders/URL templates (default: ``<root>/../shared/schemas/crds``
-    if present). ``base_ref``: git ref compared for removals from prod (default HEAD when ``root``
+    ``schema_locations``: extra CRD schema folders/URL templates, tried after the repository's own
+    schemas (default_schema_locations). ``base_ref``: git ref compared for removals from prod (default HEAD when ``root``
     is in a git repository). ``k8s_version`` overrides each environment's kubernetesVersion;
     ``allow_kinds`` lists kinds (``Kind``, ``group/Kind`` or globs) allowed without a schema.
     ``use_cache``: reuse parsed documents of unchanged files from ``<root>/.cache/validate/``.
@@ -121,13 +127,11 @@ def _run(root, envs, schema_locations, base_ref, k8s_version, allow_kinds, use_c
     platform = load_platform(root)
     known = [e.name for e in platform.environments]
     if envs:
-        unknown = [e for e in envs if e not in known]
-        if unknown:
-            raise InputError(Problem("--env", "", f"unknown environment(s) {', '.join(unknown)}; expected one of {', '.join(known)}"))
+        check_environment_names(root, envs)
     selected = [e for e in known if not envs or e in envs]
     if k8s_version is not None:
         schema_version(k8s_version)  # InputError early for an unsupported version
-    locations = default_schema_locations(root) if schema_locations is None else list(schema_locations)
+    locations = default_schema_locations(root) + [loc for loc in schema_locations or () if loc]
     store = SchemaStore(locations, cache_dir=root / SCHEMA_CACHE, allow_missing=tuple(allow_kinds))
 
     cache = ParseCache(root / PARSE_CACHE if use_cache else None)
