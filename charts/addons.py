@@ -26,7 +26,7 @@ from typing import Callable
 from gitops.adapter import adapter_rules
 from gitops.model import Environment, Platform
 
-from .network import MONITORING_NAMESPACE
+from .namespaces import MONITORING_NAMESPACE  # not .network: importing this module must not start cdk8s
 
 CERT_MANAGER_API = "cert-manager.io/v1"
 SELF_SIGNED_ISSUER = "selfsigned-cluster-issuer"

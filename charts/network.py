@@ -9,9 +9,9 @@ from gitops.model import Component
 from .base import emit
 from .context import ComponentContext
 from .labels import selector_labels
+from .namespaces import MONITORING_NAMESPACE
 
 INGRESS_CONTROLLER_NAMESPACE = "ingress-nginx"
-MONITORING_NAMESPACE = "monitoring"
 
 DNS_EGRESS = {
     "to": [{

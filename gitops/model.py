@@ -68,6 +68,7 @@ class EnvVar:
     secret: SecretRef | None = None
     required: bool = False
     description: str = ""
+    waivers: tuple[tuple[str, str], ...] = ()  # (rule id, reason): a plain value that looks secret, on purpose
 
     @property
     def is_secret(self) -> bool:
