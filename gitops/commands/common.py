@@ -8,6 +8,7 @@ import sys
 import click
 
 from ..errors import GitopsError, InputError
+from ..urls import redact_text
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
@@ -43,6 +44,6 @@ def handle_errors(fn):
                     click.echo(f"  {problem}", err=True)
             sys.exit(EXIT_INPUT)
         except GitopsError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {redact_text(str(exc))}", err=True)  # a URL in it may carry a credential
             sys.exit(EXIT_FINDINGS)
     return wrapper
