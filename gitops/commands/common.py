@@ -11,6 +11,7 @@ from ..errors import GitopsError, InputError
 from ..urls import redact_text
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT: what shells and CI runners expect from a process stopped by Ctrl-C
 
 format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
                              show_default=True, help="Output format; json is stable for machines.")
