@@ -41,6 +41,7 @@ from ..load import ENVIRONMENTS_DIR, load_platform
 from ..model import Platform
 from ..outputs import ENV_FILES, ENV_TREES
 from ..tree import read_tree
+from ..urls import redact
 from . import body as bodies
 from .body import Plan, ServiceChange
 from .envfile import EnvFile, plain_values
@@ -49,7 +50,6 @@ from .gates import (Gate, GateFailed, Validator, checkout_gate, default_branch_g
 from .git import Git, GitError, PushRejected, parse_remote, temp_worktree
 from .github import DEFAULT_API, GitHub, GitHubError, split_reviewers, web_url
 from .holds import read_hold
-from ..urls import redact
 
 TRAILER_KEYS = ("Promoted-From", "Promoted-To", "Source-Commit", "Services", "Promotion-Id",
                 "Rollback-Of", "Restored-From", "Environment")
