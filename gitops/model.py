@@ -69,6 +69,7 @@ class EnvVar:
     secret: SecretRef | None
     required: bool
     description: str
+    waivers: tuple[tuple[str, str], ...]  # (rule id, reason): a plain value that looks secret, on purpose
 
     @property
     def is_secret(self) -> bool:

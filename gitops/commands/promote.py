@@ -199,13 +199,22 @@ def bump_command(ctx, env, service, tag, digest, fmt):
 @click.option("--repo", "repo_url", required=True, help="Git URL of the environment repository Argo CD watches.")
 @click.option("--env", "envs", multiple=True, help="Environment to publish (repeatable). Default: every dist/<env>.")
 @click.option("--branch", default=None, help="Branch of the environment repository (default: its default branch).")
+@click.option("--remote", default="origin", show_default=True, help="Remote whose default branch is published.")
+@click.option("--schema-location", "schema_locations", multiple=True, envvar="GITOPS_SCHEMA_LOCATION",
+              help="CRD schema folder or URL template for validation (repeatable; default: the validator's).")
 @format_option
 @click.pass_context
 @handle_errors
-def publish_command(ctx, repo_url, envs, branch, fmt):
-    """Mirror dist/<env> into <env>/ of a dedicated environment repository (Source-Commit trailer)."""
+def publish_command(ctx, repo_url, envs, branch, remote, schema_locations, fmt):
+    """Mirror dist/<env> of the default branch into <env>/ of a dedicated environment repository.
+
+    Publishes what REMOTE's default branch holds (fetched), never the working tree, and only
+    when its dist/<env> is exactly what `gitops synth` generates and passes `gitops validate`;
+    otherwise exits 1 naming the commit. The commit carries a Source-Commit trailer.
+    """
     from ..promote.publish import publish
-    result = publish(root_of(ctx), repo_url, list(envs) or None, branch=branch, progress=None if fmt == "json" else progress)
+    result = publish(root_of(ctx), repo_url, list(envs) or None, branch=branch, remote=remote,
+                     schema_locations=list(schema_locations) or None, progress=None if fmt == "json" else progress)
     if fmt == "json":
         emit_json(result)
     elif result["changed"]:
