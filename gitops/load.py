@@ -291,6 +291,7 @@ def _argocd(d: dict) -> ArgoCDSettings:
             for w in windows
         ),
         sync_groups=tuple(d.get("syncGroups", ArgoCDSettings.sync_groups)),
+        server=d.get("server"),
     )
 
 
