@@ -262,13 +262,14 @@ class _CrossOriginRedirect(Exception):
 
 class ArgoCD:
     def __init__(self, target: ArgoCDTarget, *, timeout: float | None = None, retries: int | None = None,
-                 backoff: float | None = None, sleep: Callable[[float], None] = time.sleep):
+                 backoff: float | None = None, sleep: Callable[[float], None] = time.sleep,
+                 environ: Mapping[str, str] | None = None):
         if not target.token:
             raise ArgoCDConfigError(f"no Argo CD token for {target.env}: set {TOKEN_VAR}_{env_suffix(target.env)} "
                                     f"or {TOKEN_VAR} (argocd account generate-token)")
         self.target = target
         self.server = check_server_url(target.server, "Argo CD server")
-        env = os.environ
+        env = os.environ if environ is None else environ
         self.timeout = timeout if timeout is not None else float(env.get("GITOPS_ARGOCD_TIMEOUT", "10"))
         self.retries = retries if retries is not None else int(env.get("GITOPS_ARGOCD_RETRIES", "3"))
         self.backoff = backoff if backoff is not None else float(env.get("GITOPS_ARGOCD_BACKOFF", "0.5"))

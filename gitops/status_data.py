@@ -218,7 +218,8 @@ def _pulls(root: Path, environ: Mapping[str, str], rows: list[dict], by_env: dic
             gh = github_factory(token)
         else:
             owner, repo = _repository(root, environ)
-            gh = GitHub(token, owner, repo, environ.get("GITHUB_API_URL") or None, retries=2, timeout=10)
+            gh = GitHub(token, owner, repo, environ.get("GITHUB_API_URL") or None, retries=2, timeout=10,
+                        backoff=float(environ.get("GITOPS_GITHUB_BACKOFF", "1.0")))
         pulls = gh.open_pulls()
     except GitHubAuthError as exc:
         warnings.warn("github", f"GitHub refused the token: {exc}")
@@ -299,7 +300,7 @@ def _argocd(platform, environ: Mapping[str, str], rows: list[dict], by_env: dict
                             "or ARGOCD_AUTH_TOKEN): sync and health are not shown"}
         if target.token:
             servers.setdefault(target.server, []).append(env.name)
-            state = _query(ArgoCD(target), env.name, rows, say)
+            state = _query(ArgoCD(target, environ=environ), env.name, rows, say)
             state.update(server=target.server, server_from=target.server_from)
             if state["state"] != "ok":
                 warnings.warn(f"Argo CD ({env.name})", state["message"])

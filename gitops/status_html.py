@@ -155,7 +155,9 @@ def _unreached(data: dict) -> list[str]:
     gh = (sources.get("github") or {}).get("state")
     if gh and gh != "ok":
         out.append(f"open pull requests (GitHub: {gh})")
-    argo = [f"{env}: {s.get('state')}" for env, s in (sources.get("argocd") or {}).items() if s.get("state") != "ok"]
+    states = sources.get("argocd") or {}
+    argo = [f"{env}: {states[env].get('state')}" for env in data["environments"]
+            if env in states and states[env].get("state") != "ok"]
     if argo:
         out.append(f"Argo CD sync and health ({', '.join(argo)})")
     return out
@@ -280,7 +282,8 @@ def _sources(data: dict) -> list[str]:
     out.append(f"<li>git: {esc(git.get('state'))} — {esc(git.get('message'))}</li>")
     gh = sources.get("github") or {}
     out.append(f"<li>GitHub: {esc(gh.get('state'))} — {esc(gh.get('message'))}</li>")
-    for env, argo in (sources.get("argocd") or {}).items():
+    states = sources.get("argocd") or {}
+    for env, argo in ((env, states[env]) for env in data["environments"] if env in states):  # promotion order, not key order
         server = f" ({esc(argo.get('server'))})" if argo.get("server") else ""
         out.append(f"<li>Argo CD of {esc(env)}{server}: {esc(argo.get('state'))} — {esc(argo.get('message'))}</li>")
     out.append("</ul>")
