@@ -14,6 +14,7 @@ or fail under ``CI=true`` (a CI run without the browser must not pass silently).
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import select
@@ -37,6 +38,12 @@ def find_chromium() -> str | None:
     return None
 
 
+def _high(fd: int) -> int:
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+    os.close(fd)
+    return moved
+
+
 class BrowserError(RuntimeError):
     pass
 
@@ -47,14 +54,16 @@ class Browser:
         self.profile = tempfile.mkdtemp(prefix="gitops-chromium-")
         to_browser_r, self._to_browser = os.pipe()
         self._from_browser, from_browser_w = os.pipe()
+        # move the child's ends above 3 and 4 first: `3<&4 4>&3` would otherwise clobber one with the other
+        to_browser_r, from_browser_w = (_high(fd) for fd in (to_browser_r, from_browser_w))
         args = [binary, "--headless=new", "--remote-debugging-pipe", f"--user-data-dir={self.profile}",
                 "--no-first-run", "--no-default-browser-check", "--disable-gpu", "--disable-extensions",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-default-apps", "--mute-audio", "--hide-scrollbars", "--no-sandbox",
                 "--disable-dev-shm-usage", "about:blank"]
-        # the shell puts the two pipe ends on fds 3 and 4, where --remote-debugging-pipe expects them
+        # bash (dash only knows fds 0-9) puts the two pipe ends on fds 3 and 4, where --remote-debugging-pipe expects them
         script = f'exec "$0" "$@" 3<&{to_browser_r} 4>&{from_browser_w}'
-        self.proc = subprocess.Popen(["sh", "-c", script, *args], pass_fds=(to_browser_r, from_browser_w),
+        self.proc = subprocess.Popen(["bash", "-c", script, *args], pass_fds=(to_browser_r, from_browser_w),
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         os.close(to_browser_r)
         os.close(from_browser_w)
