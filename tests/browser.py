@@ -171,3 +171,30 @@ class Page:
     def requests(self) -> list[str]:
         """Every URL the page asked for, except the page itself."""
         return [e["request"]["url"] for e in self._events("Network.requestWillBeSent") if e["request"]["url"] != self.url]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python -m tests.browser PAGE.html OUT.png [WIDTH HEIGHT]: a screenshot of the top of a page (make screenshot)."""
+    import sys
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) not in (2, 4):
+        print(main.__doc__, file=sys.stderr)
+        return 2
+    binary = find_chromium()
+    if binary is None:
+        print("chromium is not installed (Debian: apt-get install chromium)", file=sys.stderr)
+        return 1
+    width, height = (int(args[2]), int(args[3])) if len(args) == 4 else (1280, 1000)
+    browser = Browser(binary)
+    try:
+        page = browser.open(Path(args[0]).resolve().as_uri(), width, height)
+        data = browser.send("Page.captureScreenshot", {"format": "png"}, page.session)["data"]
+        Path(args[1]).write_bytes(base64.b64decode(data))
+    finally:
+        browser.close()
+    print(f"wrote {args[1]}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
