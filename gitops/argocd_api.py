@@ -147,10 +147,15 @@ class ArgoCDTarget:
         return f"{self.server} (from {self.server_from})"
 
 
-def target_for(env, environ: Mapping[str, str] | None = None) -> ArgoCDTarget:
-    """Resolve an environment's Argo CD settings; ArgoCDConfigError for a bad URL (never a silent default)."""
-    from charts.argocd import project_name  # the Application's AppProject: one home
+def target_for(env, environ: Mapping[str, str] | None = None, project: str | None = None) -> ArgoCDTarget:
+    """Resolve an environment's Argo CD settings; ArgoCDConfigError for a bad URL (never a silent default).
 
+    ``project``: the component Applications' AppProject when the caller knows it (the status page
+    reads it from the committed argocd/<env>/ Applications); else computed as the generator does.
+    """
+    if project is None:
+        from charts.argocd import project_name  # one home for the name; imports cdk8s (boots Node)
+        project = project_name(env)
     environ = os.environ if environ is None else environ
     suffix = env_suffix(env.name)
     for var in (f"{SERVER_VAR}_{suffix}", SERVER_VAR):
@@ -166,7 +171,7 @@ def target_for(env, environ: Mapping[str, str] | None = None) -> ArgoCDTarget:
         if environ.get(var, "").strip():
             token, token_from = environ[var].strip(), var
             break
-    return ArgoCDTarget(env.name, server, server_from, token, token_from, project_name(env))
+    return ArgoCDTarget(env.name, server, server_from, token, token_from, project)
 
 
 # --------------------------------------------------------------------------- answers

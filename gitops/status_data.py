@@ -26,6 +26,8 @@ import re
 from pathlib import Path
 from typing import Callable, Mapping
 
+import yaml
+
 from .argocd_api import ArgoCD, ArgoCDConfigError, ArgoCDError, ArgoCDNotFound, target_for
 from .load import load_platform
 from .promote.body import short_digest
@@ -33,6 +35,7 @@ from .promote.holds import HOLDS_DIR, parse_hold
 from .promote.versions import version_rows
 
 VERSION = 1
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MARKER = re.compile(r"<!--\s*gitops-promotion\s+(\{.*?\})\s*-->", re.S)
 SERVICES_ROW = re.compile(r"^\|\s*services\s*\|(.*)\|\s*$", re.M)
 PROMOTION_TRAILERS = ("Promoted-From", "Promoted-To", "Services", "Promotion-Id", "Rollback-Of", "Restored-From",
@@ -68,13 +71,14 @@ def build(root: Path | str, *, environ: Mapping[str, str] | None = None,
                 for e in platform.environments]
     by_env = {p["name"]: p for p in pipeline}
 
-    _cells(platform, rows)
+    apps = _applications(root, platform, rows, warnings)
+    _cells(platform, rows, apps)
     sources: dict = {}
     sources["git"] = _history(root, envs, by_env, warnings)
     if environ.get("GITHUB_TOKEN"):
         say("reading open pull requests")
     sources["github"] = _pulls(root, environ, rows, by_env, warnings, github_factory)
-    sources["argocd"] = _argocd(platform, environ, rows, by_env, warnings, say)
+    sources["argocd"] = _argocd(platform, environ, rows, by_env, warnings, say, apps)
     return {
         "version": VERSION,
         "environments": envs,
@@ -95,14 +99,48 @@ def _version_text(v: dict | None) -> str:
     return v["tag"] + (f"@{short_digest(v['digest'])}" if v.get("digest") else "")
 
 
-def _cells(platform, rows: list[dict]) -> None:
-    """Per row and environment: the version, whether a promotion is pending, links (as the Application has them)."""
-    from charts.argocd import component_application, repo_web_url
+def _applications(root: Path, platform, rows: list[dict], warnings: Collector) -> dict:
+    """{env: {component: Application}} from the committed argocd/<env>/application-<name>.yaml.
 
+    The links and the AppProject are read from the generated Applications (what Argo CD's UI shows,
+    charts/argocd.py writes them) rather than recomputed: importing the charts would boot Node for a page.
+    """
+    apps: dict = {}
+    for env in platform.environments:
+        apps[env.name] = {}
+        missing = []
+        for row in rows:
+            if not row["versions"][env.name]:
+                continue
+            rel = f"argocd/{env.name}/application-{row['component']}.yaml"
+            try:
+                doc = yaml.load((root / rel).read_bytes(), Loader=_LOADER)
+            except (OSError, yaml.YAMLError):
+                missing.append(rel)
+                continue
+            if isinstance(doc, dict):
+                apps[env.name][row["component"]] = doc
+        if missing:
+            warnings.warn(f"argocd/{env.name}/", f"{len(missing)} Application file(s) missing or unreadable "
+                                                 f"({', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''}): "
+                                                 "their Grafana links are not shown; run `gitops synth`")
+    return apps
+
+
+def _project(apps: dict) -> str | None:
+    for doc in apps.values():
+        project = (doc.get("spec") or {}).get("project")
+        if isinstance(project, str) and project:
+            return project
+    return None
+
+
+def _cells(platform, rows: list[dict], apps: dict) -> None:
+    """Per row and environment: the version, whether a promotion is pending, links (as the Application has them)."""
     for row in rows:
         component = platform.component(row["component"])
         row["cells"] = {}
-        row["links"] = {"inventory": f"{repo_web_url(platform)}/blob/main/inventory/{component.name}.yaml"}
+        row["links"] = {"inventory": f"{platform.repo_url.removesuffix('.git')}/blob/main/inventory/{component.name}.yaml"}
         row["pulls"] = []
         for env in platform.environments:
             v = row["versions"][env.name]
@@ -112,10 +150,11 @@ def _cells(platform, rows: list[dict]) -> None:
                     "pending": env.name in row["differs_from_predecessor"],
                     "incoming": _version_text(row["versions"].get(prev)) if env.name in row["differs_from_predecessor"] else "",
                     "links": {}, "argocd": None}
-            if v:
-                # the links Argo CD's UI shows on the Application (charts/argocd.py): one home for their shapes
-                ann = component_application(platform, env, component)["metadata"].get("annotations", {})
-                cell["links"]["grafana"] = ann.get("link.argocd.argoproj.io/grafana-dashboard", "")
+            app = apps.get(env.name, {}).get(component.name) if v else None
+            if app:
+                ann = (app.get("metadata") or {}).get("annotations") or {}
+                if ann.get("link.argocd.argoproj.io/grafana-dashboard"):
+                    cell["links"]["grafana"] = ann["link.argocd.argoproj.io/grafana-dashboard"]
                 row["links"]["inventory"] = ann.get("link.argocd.argoproj.io/inventory", row["links"]["inventory"])
             row["cells"][env.name] = cell
 
@@ -281,13 +320,13 @@ def _repository(root: Path, environ: Mapping[str, str]) -> tuple[str, str]:
 # --------------------------------------------------------------------------- Argo CD
 
 def _argocd(platform, environ: Mapping[str, str], rows: list[dict], by_env: dict, warnings: Collector,
-            say: Callable[[str], None]) -> dict:
+            say: Callable[[str], None], apps: dict) -> dict:
     states: dict = {}
     servers: dict[str, list[str]] = {}
     for env in platform.environments:
         entry = by_env[env.name]
         try:
-            target = target_for(env, environ)
+            target = target_for(env, environ, _project(apps.get(env.name, {})))  # None: computed as the generator does
         except ArgoCDConfigError as exc:
             warnings.warn(f"Argo CD ({env.name})", str(exc))
             states[env.name] = entry["argocd"] = {"state": "not-configured", "server": "", "message": str(exc)}

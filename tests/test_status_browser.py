@@ -128,3 +128,16 @@ def test_phone_width_has_no_horizontal_overflow(browser, pages):
     labels = page.evaluate("getComputedStyle(document.querySelector('tbody td'), '::before').content")
     assert labels == '"dev"'  # each cell says which environment it is in once rows become cards
     _clean(page)
+
+
+@pytest.mark.parametrize("ci, outcome", [("", "skipped"), ("true", "failed")])
+def test_without_chromium_the_tests_skip_naming_it_or_fail_under_ci(ci, outcome, tmp_path):
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env.update(CHROMIUM=str(tmp_path / "no-chromium"), **({"CI": ci} if ci else {}))
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rsf", "-p", "no:cacheprovider",
+                           f"{__file__}::test_phone_width_has_no_horizontal_overflow"],
+                          capture_output=True, text=True, cwd=REPO, env=env)
+    assert f"1 {outcome}" in proc.stdout, proc.stdout[-2000:]
+    assert "chromium is not installed" in proc.stdout
