@@ -171,3 +171,25 @@ def test_page_structure_is_accessible(committed):
     assert '<html lang="en">' in page and "@media print" in page and "@media (max-width:720px)" in page
     csp = next(a["content"] for t, a in parsed.tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy")
     assert csp.startswith("default-src 'none';")  # the browser refuses any network request the page might make
+
+
+def test_malformed_or_mislabelled_hold_files_are_warnings(tmp_path):
+    from .conftest import MINI, copy_inputs
+    root = copy_inputs(MINI, tmp_path / "holds")
+    (root / "holds").mkdir()
+    (root / "holds" / "dev.yaml").write_text("reason: [unclosed\n")
+    (root / "holds" / "prod.yaml").write_text("environment: dev\nreason: wrong label\n")
+    data = build(root, environ=NO_TOKENS)
+    text = json.dumps(data["warnings"])
+    assert "holds/dev.yaml" in text and "unreadable hold file" in text
+    assert "the file holds prod but says environment: 'dev'" in text
+    assert set(data["holds"]) == {"prod"}
+
+
+def test_argocd_refusing_the_token_is_said_and_the_token_never_shown(world):
+    environ = {**world.environ, "ARGOCD_AUTH_TOKEN_DEV": "wrong-dev-token", "ARGOCD_AUTH_TOKEN_PROD": "",
+               "GITHUB_TOKEN": ""}
+    data = build(world.root, environ=environ)
+    assert data["sources"]["argocd"]["dev"]["state"] == "unauthorized"
+    assert "ARGOCD_AUTH_TOKEN_DEV" in data["sources"]["argocd"]["dev"]["message"]
+    assert "wrong-dev-token" not in json.dumps(data) and "wrong-dev-token" not in render(data)
