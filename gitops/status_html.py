@@ -18,7 +18,7 @@ import hashlib
 import html
 import urllib.parse
 
-SYMBOLS = {"pending": "▲", "held": "⏸", "ok": "✓", "bad": "✗", "warn": "⚠", "none": "–", "pr": "⇄"}
+SYMBOLS = {"pending": "▲", "held": "■", "ok": "✓", "bad": "✗", "warn": "⚠", "none": "–", "pr": "⇄"}
 GOOD_SYNC, GOOD_HEALTH = {"Synced"}, {"Healthy"}
 
 CSS = """

@@ -111,7 +111,7 @@ def test_fixture_hold_pending_pr_and_unreachable_argocd(browser, pages):
     assert "#7" not in rows["shop-api"]["text"]
     assert "✓ Synced" in rows["shop-api"]["text"] and "✗ Degraded" in rows["stock-service"]["text"]
     prod = page.evaluate("document.querySelector('.stage[data-env=prod]').innerText")
-    assert "⏸ held" in prod and "INC-42" in prod and "Ops <ops@example.com>" in prod
+    assert "■ held" in prod and "INC-42" in prod and "Ops <ops@example.com>" in prod
     assert "Last promotion from dev" in prod and "Release Bot" in prod
     warnings = page.evaluate("document.querySelector('.notes').innerText")
     assert "unknown environment 'qa'" in warnings and "pull request #8" in warnings
