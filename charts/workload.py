@@ -7,11 +7,12 @@ really serves (from the inventory), pull secret from the secret store.
 """
 from __future__ import annotations
 
+from gitops.conventions import ROLLING_MAX_SURGE_PERCENT, RUN_AS
+
 from .base import emit
 from .config import settings_checksum, settings_data
 from .context import HTTP_PORT_NAME, PULL_SECRET_NAME, ComponentContext
 
-RUN_AS = 10001
 TMP_VOLUME = "tmp"
 
 
@@ -165,7 +166,7 @@ class Workload:
         spec: dict = {
             "revisionHistoryLimit": 5,
             "selector": {"matchLabels": ctx.selector},
-            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}},
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": f"{ROLLING_MAX_SURGE_PERCENT}%", "maxUnavailable": 0}},
             "template": pod_template(ctx),
         }
         # The HPA owns replicas; writing them here would fight it and show OutOfSync in Argo CD.

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .dockerfile.lint import image_owner_rank, lint
-from .dockerfile.rules import Finding
+from .findings import Finding, report_document
 from .model import Component, Environment, Platform
 from .resolve import resolve
 
@@ -63,12 +63,12 @@ class CheckResult:
         return not self.errors
 
     def as_dict(self) -> dict:
-        return {"ok": self.ok, "dockerfiles": self.dockerfiles, "findings": [f.as_dict() for f in self.findings]}
+        return report_document(self.findings, dockerfiles=self.dockerfiles)
 
 
 def _f(id_: str, c: Component, message: str, env: Environment | None = None, severity: str = "error") -> Finding:
-    return Finding(id_, message, severity, c.source_file or f"inventory/{c.name}.yaml", None, c.name,
-                   env.name if env else None)
+    return Finding(id_, severity, message, file=c.source_file or f"inventory/{c.name}.yaml", component=c.name,
+                   env=env.name if env else None, rule=CHECKS.get(id_, ""))
 
 
 def _active(c: Component) -> bool:

@@ -6,6 +6,7 @@ field path, and expected vs found. Nothing is written by this module.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -28,6 +29,43 @@ ENVIRONMENTS_DIR = "environments"
 
 def _schema(name: str) -> dict:
     return json.loads(resources.files("gitops.schemas").joinpath(name).read_text())
+
+
+_KIND_FILES = {"component": "component.schema.json", "environment": "environment.schema.json"}
+
+
+@lru_cache(maxsize=None)
+def _schema_of(kind: str) -> dict:
+    return _schema(_KIND_FILES[kind])
+
+
+def _resolve(node: dict, kind: str) -> tuple[dict, str]:
+    """Follow a ``$ref`` (local ``#/$defs/x`` or ``component.schema.json#/$defs/x``) to its target."""
+    while "$ref" in node:
+        target, _, pointer = node["$ref"].partition("#")
+        if target:
+            kind = next(k for k, f in _KIND_FILES.items() if target.endswith(f))
+        node = _schema_of(kind)
+        for part in pointer.strip("/").split("/"):
+            node = node[part]
+    return node, kind
+
+
+@lru_cache(maxsize=None)
+def schema_default(kind: str, *path: str):
+    """The ``default`` the input schema declares for a field: the one home of every input default.
+
+    ``path`` follows ``properties`` through ``$ref`` and ``allOf``; ``"[]"`` steps into array items.
+    KeyError when the schema declares no default there (a generator bug, caught by the tests)."""
+    node, current = _schema_of(kind), kind
+    for key in path:
+        node, current = _resolve(node, current)
+        if key == "[]":
+            node = node["items"]
+            continue
+        candidates = [(node, current), *(_resolve(part, current) for part in node.get("allOf", ()))]
+        node, current = next((c["properties"][key], k) for c, k in candidates if key in c.get("properties", {}))
+    return node["default"] if "default" in node else _resolve(node, current)[0]["default"]
 
 
 @lru_cache(maxsize=None)
@@ -148,18 +186,19 @@ def _custom(items) -> tuple[CustomMetric, ...]:
 def _autoscaling(d: dict | None, base: Autoscaling | None = None) -> Autoscaling | None:
     if d is None:
         return base
-    def pick(key, attr, default=None):
+    def pick(key, attr):
+        """The override's value, else the component's, else the schema default."""
         if key in d:
             return d[key]
-        return getattr(base, attr) if base else default
+        return getattr(base, attr) if base else schema_default("component", "autoscaling", key)
     return Autoscaling(
-        min_replicas=pick("min", "min_replicas", 1),
-        max_replicas=pick("max", "max_replicas", 1),
-        cpu_utilization=pick("cpu", "cpu_utilization", 70),
-        memory_utilization=pick("memory", "memory_utilization", 80),
+        min_replicas=pick("min", "min_replicas"),
+        max_replicas=pick("max", "max_replicas"),
+        cpu_utilization=pick("cpu", "cpu_utilization"),
+        memory_utilization=pick("memory", "memory_utilization"),
         custom_metrics=_custom(d["customMetrics"]) if "customMetrics" in d else (base.custom_metrics if base else ()),
-        scale_down_stabilization_seconds=pick("scaleDownStabilizationSeconds", "scale_down_stabilization_seconds", 300),
-        scale_up_percent=pick("scaleUpPercent", "scale_up_percent", 100),
+        scale_down_stabilization_seconds=pick("scaleDownStabilizationSeconds", "scale_down_stabilization_seconds"),
+        scale_up_percent=pick("scaleUpPercent", "scale_up_percent"),
     )
 
 
@@ -183,8 +222,9 @@ def _component(d: dict, file: str) -> Component:
         description=d["description"],
         owner=d["owner"],
         reviewers=tuple(d.get("reviewers", ())),
-        tier=d.get("tier", "backing" if d["kind"] == "backing" else "core"),
-        status=d.get("status", "active"),
+        # A backing service's tier is "backing" unless the file says otherwise; the rest default per schema.
+        tier=d.get("tier") or ("backing" if d["kind"] == "backing" else schema_default("component", "tier")),
+        status=d.get("status", schema_default("component", "status")),
         language=d.get("language", ""),
         runtime=d.get("runtime", ""),
         source_path=source.get("path"),
@@ -195,18 +235,21 @@ def _component(d: dict, file: str) -> Component:
         start_command=d.get("start"),
         port=d.get("port"),
         health=Health(health["liveness"], health["readiness"]) if health else None,
-        metrics=Metrics(path=metrics.get("path", "/metrics")) if metrics is not None else None,
+        metrics=Metrics(path=metrics.get("path", schema_default("component", "metrics", "path"))) if metrics is not None else None,
         env=tuple(
             EnvVar(name=e["name"], value=e.get("value"), secret=_secret(e["name"], name, e.get("secret")),
-                   required=e.get("required", False), description=e.get("description", ""))
+                   required=e.get("required", schema_default("component", "env", "[]", "required")),
+                   description=e.get("description", ""))
             for e in d.get("env", ())
         ),
         dependencies=tuple(
-            Dependency(x["name"], x["port"], x.get("optional", False), x.get("protocol", "TCP"))
+            Dependency(x["name"], x["port"], x.get("optional", schema_default("component", "dependencies", "[]", "optional")),
+                       x.get("protocol", schema_default("component", "dependencies", "[]", "protocol")))
             for x in d.get("dependencies", ())
         ),
         volumes=tuple(
-            Volume(v["name"], v["mountPath"], v.get("kind", "emptyDir"), v.get("size", "1Gi"))
+            Volume(v["name"], v["mountPath"], v.get("kind", schema_default("component", "volumes", "[]", "kind")),
+                   v.get("size", schema_default("component", "volumes", "[]", "size")))
             for v in d.get("volumes", ())
         ),
         public_subdomain=(d.get("public") or {}).get("subdomain"),
@@ -215,12 +258,12 @@ def _component(d: dict, file: str) -> Component:
         schedule=d.get("schedule"),
         command=tuple(d.get("command", ())),
         alerting=Alerting(
-            error_ratio=alerting.get("errorRatio", 0.05),
-            p95_latency_seconds=alerting.get("p95LatencySeconds", 1.0),
+            error_ratio=alerting.get("errorRatio", schema_default("component", "alerting", "errorRatio")),
+            p95_latency_seconds=alerting.get("p95LatencySeconds", schema_default("component", "alerting", "p95LatencySeconds")),
             requests_counter=alerting.get("requestsCounter"),
             latency_histogram=alerting.get("latencyHistogram"),
         ),
-        cloud_identity=d.get("cloudIdentity", False),
+        cloud_identity=d.get("cloudIdentity", schema_default("component", "cloudIdentity")),
         engine=d.get("engine"),
         source_file=file,
     )
@@ -251,17 +294,18 @@ def _environment(d: dict, file: str, components: dict[str, Component]) -> Enviro
         promotes_from=d.get("promotesFrom"),
         cluster_name=d["cluster"]["name"],
         cluster_server=d["cluster"]["server"],
-        kubernetes_version=str(d.get("kubernetesVersion", "1.33")),
+        kubernetes_version=str(d.get("kubernetesVersion", schema_default("environment", "kubernetesVersion"))),
         namespace=d["namespace"],
         domain=d["domain"],
         secret_store=SecretStore(
-            name=store["name"], kind=store.get("kind", "ClusterSecretStore"), server=store["server"],
-            path=store.get("path", "kv"), version=store.get("version", "v2"), role=store["role"],
+            name=store["name"], kind=store.get("kind", schema_default("environment", "secretStore", "kind")),
+            server=store["server"], path=store.get("path", schema_default("environment", "secretStore", "path")),
+            version=store.get("version", schema_default("environment", "secretStore", "version")), role=store["role"],
             key_prefix=store["keyPrefix"],
         ),
-        cluster_issuer=d.get("clusterIssuer", "letsencrypt"),
+        cluster_issuer=d.get("clusterIssuer", schema_default("environment", "clusterIssuer")),
         aws_account_id=d.get("awsAccountId"),
-        pull_secret_key=d.get("pullSecretKey", "shared/ghcr"),
+        pull_secret_key=d.get("pullSecretKey", schema_default("environment", "pullSecretKey")),
         quota=Quota(q["requests"]["cpu"], q["requests"]["memory"], q["limits"]["cpu"], q["limits"]["memory"], q["pods"]),
         limit_range=LimitRangeSpec(
             lr["default"]["cpu"], lr["default"]["memory"], lr["defaultRequest"]["cpu"], lr["defaultRequest"]["memory"],
@@ -272,8 +316,8 @@ def _environment(d: dict, file: str, components: dict[str, Component]) -> Enviro
             (k, BackingEndpoint(v["host"], v["port"], v["cidr"])) for k, v in (d.get("backing") or {}).items()
         )),
         components=tuple(settings),
-        require_digest=policy.get("requireDigest", False),
-        auto_sync=policy.get("autoSync", True),
+        require_digest=policy.get("requireDigest", schema_default("environment", "policy", "requireDigest")),
+        auto_sync=policy.get("autoSync", schema_default("environment", "policy", "autoSync")),
         labels=tuple(sorted((d.get("labels") or {}).items())),
         source_file=file,
         decommissioned=tuple(d.get("decommissioned", ())),
@@ -284,13 +328,15 @@ def _environment(d: dict, file: str, components: dict[str, Component]) -> Enviro
 def _argocd(d: dict) -> ArgoCDSettings:
     windows = d.get("syncWindows")
     return ArgoCDSettings(
-        slack_channel=d.get("slackChannel", ArgoCDSettings.slack_channel),
+        slack_channel=d.get("slackChannel", schema_default("environment", "argocd", "slackChannel")),
         sync_windows=None if windows is None else tuple(
-            SyncWindow(w["kind"], w["schedule"], w["duration"], w.get("timeZone", "UTC"),
-                       w.get("manualSync", False), w.get("description", ""))
+            SyncWindow(w["kind"], w["schedule"], w["duration"],
+                       w.get("timeZone", schema_default("environment", "argocd", "syncWindows", "[]", "timeZone")),
+                       w.get("manualSync", schema_default("environment", "argocd", "syncWindows", "[]", "manualSync")),
+                       w.get("description", ""))
             for w in windows
         ),
-        sync_groups=tuple(d.get("syncGroups", ArgoCDSettings.sync_groups)),
+        sync_groups=tuple(d.get("syncGroups", schema_default("environment", "argocd", "syncGroups"))),
         server=d.get("server"),
     )
 
@@ -341,7 +387,7 @@ def load_platform(root: Path | str = ".") -> Platform:
     env_docs = read(ENVIRONMENTS_DIR, env_validator, "environment")
     components = {d.data["name"]: _component(d.data, d.file) for d in comp_docs}
     problems.extend(_check_components(comp_docs, components, broken))
-    environments = {d.data["name"]: _environment(d.data, d.file, components) for d in env_docs}
+    environments = _with_production({d.data["name"]: _environment(d.data, d.file, components) for d in env_docs})
     problems.extend(_check_environments(env_docs, environments, components, broken))
     if problems:
         raise InputError(problems)
@@ -349,6 +395,17 @@ def load_platform(root: Path | str = ".") -> Platform:
         components=tuple(components[k] for k in sorted(components)),
         environments=_promotion_order(environments),
     )
+
+
+def _with_production(envs: dict[str, Environment]) -> dict[str, Environment]:
+    """Mark the end of each promotion chain as production (see ``Environment.production``)."""
+    sources = {e.promotes_from for e in envs.values()}
+    return {name: replace(e, production=e.promotes_from is not None and name not in sources)
+            for name, e in envs.items()}
+
+
+def _digest_reason(env: Environment) -> str:
+    return "it is production: the end of the promotion chain" if env.production else "policy.requireDigest"
 
 
 def _promotion_order(envs: dict[str, Environment]) -> tuple[Environment, ...]:
@@ -452,8 +509,8 @@ def _check_environments(docs: list[SourceDoc], envs: dict[str, Environment], com
                 continue
             if s.image is None:
                 problems.append(Problem(doc.file, "/".join(path + ("image",)), "an enabled component needs image.tag", doc.line_of(path)))
-            elif env.require_digest and not s.image.digest:
-                problems.append(Problem(doc.file, "/".join(path + ("image", "digest")), f"environment {env.name} requires images pinned by digest (policy.requireDigest); found tag {s.image.tag!r} without digest", doc.line_of(path + ("image",))))
+            elif env.requires_digest and not s.image.digest:
+                problems.append(Problem(doc.file, "/".join(path + ("image", "digest")), f"environment {env.name} requires images pinned by digest ({_digest_reason(env)}); found tag {s.image.tag!r} without digest", doc.line_of(path + ("image",))))
             auto = s.autoscaling or comp.autoscaling
             for m in auto.custom_metrics if auto else ():
                 # One Prometheus Adapter rule per metric name: two series under one name cannot both be served.

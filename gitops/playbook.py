@@ -89,7 +89,7 @@ def _capacity_lines(platform: Platform, env: Environment) -> list[str]:
     lines = _table(["", *RESOURCES], rows)
     lines.append("")
     if cap.findings:
-        lines += [f"- **{f.level}**: {f.message}" for f in cap.findings]
+        lines += [f"- **{f.severity}**: {f.message}" for f in cap.findings]
     lines.append(f"- {'The HPA maximum fits the quota and the node group.' if cap.ok else '**The HPA maximum does not fit**: `gitops capacity` exits 1.'}")
     return lines
 

@@ -24,7 +24,8 @@ from .errors import InputError
 from .load import ENVIRONMENTS_DIR, INVENTORY_DIR, load_platform
 from .model import Platform
 from .outputs import ENV_FILES, ENV_TREES, GLOBAL_FILES, resolve_renderer
-from .render import PLATFORM_DIR, render_environment
+from .conventions import PLATFORM_DIR
+from .render import render_environment
 from .tree import TreeDiff, compare_tree, stage_tree, swap_in, write_file_atomic
 
 CACHE_DIR = ".cache/synth"

@@ -12,6 +12,9 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 MINI = FIXTURES / "mini"
 GITOPS = [sys.executable, "-m", "gitops"]
+# Every finding of every command's --format json has exactly these keys (gitops/findings.py).
+FINDING_KEYS = {"rule_id", "rule", "severity", "message", "fix", "file", "line", "path", "env", "component",
+                "objects", "source"}
 
 
 def copy_inputs(src: Path, dst: Path, with_dist: bool = False) -> Path:
@@ -31,6 +34,30 @@ def run_gitops(root: Path, *args: str, check: bool = False, env: dict | None = N
     return proc
 
 
+def run_cli(root: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`gitops --root ROOT ...` in-process through click's runner: the real CLI code without a Python
+    start-up per call. ``run_gitops`` (a real subprocess) is for tests where the process is the point
+    (signals, exit codes seen by a shell, `python -m gitops`)."""
+    from click.testing import CliRunner
+
+    from gitops.cli import main
+
+    result = CliRunner().invoke(main, ["--root", str(root), *args], env=env, catch_exceptions=False)
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
+
+
+def assert_golden(actual_dir: Path, golden_dir: Path) -> None:
+    """``actual_dir`` equals the pinned ``golden_dir`` byte for byte; UPDATE_GOLDEN=1 rewrites the golden copy."""
+    import os
+    if os.environ.get("UPDATE_GOLDEN"):
+        shutil.rmtree(golden_dir, ignore_errors=True)
+        shutil.copytree(actual_dir, golden_dir)
+    actual, expected = tree_bytes(actual_dir), tree_bytes(golden_dir)
+    assert sorted(actual) == sorted(expected), "files differ from golden (UPDATE_GOLDEN=1 regenerates)"
+    for path in expected:
+        assert actual[path] == expected[path], f"{path} differs from golden (UPDATE_GOLDEN=1 regenerates)"
+
+
 def tree_bytes(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
@@ -47,3 +74,12 @@ def mini_synth(tmp_path_factory) -> Path:
     root = copy_inputs(MINI, tmp_path_factory.mktemp("mini-synth") / "mini")
     run_gitops(root, "synth", "--no-cache", check=True)
     return root
+
+
+@pytest.fixture(scope="module")
+def fake_github():
+    """The local GitHub REST stand-in (tests/github_fake.py), one server per test module."""
+    from .github_fake import FakeGitHub
+    server = FakeGitHub().start()
+    yield server
+    server.stop()

@@ -11,14 +11,7 @@ import yaml
 from gitops.diff import categorize, diff_trees
 from gitops.tree import read_tree
 
-
-
-def run_gitops(root: Path, *args: str):
-    """The CLI in-process (click's runner): same code path as `gitops`, without a Python start-up."""
-    from click.testing import CliRunner
-    from gitops.cli import main
-    result = CliRunner().invoke(main, ["--root", str(root), *args])
-    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
+from .conftest import run_cli
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "mini"
 
@@ -145,7 +138,7 @@ def test_cli_diff_against_a_git_ref_and_between_environments(tmp_path):
                           else deployment.read_text().replace("revisionHistoryLimit: 5", "revisionHistoryLimit: 5\n  replicas: 7"))
     (root / "dist" / "prod" / "stock-service" / "service-stock-service.yaml").unlink()
 
-    proc = run_gitops(root, "diff", "--base", "HEAD", "--env", "prod", "--format", "json", "--exit-code")
+    proc = run_cli(root, "diff", "--base", "HEAD", "--env", "prod", "--format", "json", "--exit-code")
     assert proc.returncode == 1, proc.stderr
     data = json.loads(proc.stdout)
     [prod] = data["diffs"]
@@ -153,10 +146,10 @@ def test_cli_diff_against_a_git_ref_and_between_environments(tmp_path):
     assert statuses[("Deployment", "shop-api")] == ("changed", ["replicas"])
     assert statuses[("Service", "stock-service")] == ("removed", [])
     # Against the parent commit, dist/ did not exist at all: everything is added.
-    proc = run_gitops(root, "diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "dev", "--format", "text")
+    proc = run_cli(root, "diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "dev", "--format", "text")
     assert proc.returncode == 0 and "0 changed, " in proc.stdout and "+ Deployment shop-dev/shop-api" in proc.stdout
-    proc = run_gitops(root, "diff", "dev", "prod", "--format", "markdown")
+    proc = run_cli(root, "diff", "dev", "prod", "--format", "markdown")
     assert proc.returncode == 0 and "`dist/dev` → `dist/prod`" in proc.stdout
-    assert run_gitops(root, "diff", "dev").returncode == 2
-    proc = run_gitops(root, "diff", "--base", "no-such-ref", "--env", "dev")
+    assert run_cli(root, "diff", "dev").returncode == 2
+    proc = run_cli(root, "diff", "--base", "no-such-ref", "--env", "dev")
     assert proc.returncode == 2 and "unknown 'no-such-ref'" in proc.stderr

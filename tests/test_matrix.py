@@ -3,22 +3,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from gitops.cli import main as gitops_main
 from gitops.load import load_platform
 
-from .conftest import MINI, REPO, run_gitops
+from .conftest import MINI, REPO, run_cli, run_gitops
 
 
-def run_cli(root, *args: str) -> SimpleNamespace:
-    """In-process `gitops --root ROOT ...` (fast); `run_gitops` (a real subprocess) stays for end-to-end checks."""
-    result = CliRunner().invoke(gitops_main, ["--root", str(root), *args], catch_exceptions=False)
-    return SimpleNamespace(returncode=result.exit_code, stdout=result.stdout, stderr=result.stderr)
 
 
 def _matrix(root: Path, *args: str) -> dict:

@@ -13,14 +13,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from click.testing import CliRunner
 
 from gitops.canonical import dump_objects
-from gitops.cli import main as gitops_main
 from gitops.errors import InputError
 from gitops.validate import RULES, run_validation
 
-from .conftest import REPO, run_gitops
+from .conftest import FINDING_KEYS, REPO, run_cli, run_gitops
 
 SHARED_CRDS = REPO.parent / "shared" / "schemas" / "crds"
 LOCATIONS = [str(SHARED_CRDS)]
@@ -70,17 +68,6 @@ def validate(root: Path, **kwargs):
     return run_validation(root, **kwargs)
 
 
-class Result:
-    def __init__(self, returncode: int, stdout: str, stderr: str):
-        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
-
-
-def cli(root: Path, *args: str) -> Result:
-    """``gitops --root root ...`` in-process (click's runner): real CLI code, shared schema caches."""
-    result = CliRunner().invoke(gitops_main, ["--root", str(root), *args], catch_exceptions=False)
-    return Result(result.exit_code, result.stdout, result.stderr)
-
-
 def summary(report) -> list[tuple[str, list[str]]]:
     """(rule_id, objects) of every finding, sorted: what the tests pin exactly."""
     return sorted((f.rule_id, f.objects) for f in report.findings)
@@ -111,9 +98,9 @@ def test_json_output_is_stable_and_documented(vroot):
     data = json.loads(proc.stdout)
     assert set(data) == {"version", "ok", "documents", "environments", "summary", "findings", "waived"}
     assert data["version"] == 1 and data["ok"] is False
-    assert data["summary"] == {"errors": 1, "warnings": 0, "waived": 0}
+    assert data["summary"] == {"errors": 1, "warnings": 0, "infos": 0, "waived": 0}
     (finding,) = data["findings"]
-    assert set(finding) == {"rule_id", "rule", "severity", "env", "file", "line", "path", "objects", "message", "fix"}
+    assert set(finding) == FINDING_KEYS
     assert finding["rule_id"] == "POL008" and finding["rule"] == "image-tagged"
     assert finding["file"] == DEPLOY and finding["env"] == "dev"
     assert finding["objects"] == ["Deployment/shop-dev/shop-api"]
@@ -125,7 +112,7 @@ def test_json_output_is_stable_and_documented(vroot):
 @needs_crds
 def test_github_format_prints_error_annotations(vroot):
     edit(vroot, DEPLOY, lambda d: container(d).update(image="ghcr.io/meetinity/shop-api:latest"))
-    proc = cli(vroot, "validate", "--format", "github", "--schema-location", LOCATIONS[0])
+    proc = run_cli(vroot, "validate", "--format", "github", "--schema-location", LOCATIONS[0])
     assert proc.returncode == 1
     annotations = [l for l in proc.stdout.splitlines() if l.startswith("::")]
     assert len(annotations) == 1
@@ -136,18 +123,18 @@ def test_github_format_prints_error_annotations(vroot):
 
 @needs_crds
 def test_text_format_and_exit_codes(vbase, vroot):
-    clean = cli(vbase, "validate", "--schema-location", LOCATIONS[0])
+    clean = run_cli(vbase, "validate", "--schema-location", LOCATIONS[0])
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert clean.stdout.strip().startswith("ok: ")
     edit(vroot, DEPLOY, lambda d: container(d).update(image="ghcr.io/meetinity/shop-api"))
-    broken = cli(vroot, "validate", "--env", "dev", "--schema-location", LOCATIONS[0])
+    broken = run_cli(vroot, "validate", "--env", "dev", "--schema-location", LOCATIONS[0])
     assert broken.returncode == 1
     assert f"{DEPLOY}:" in broken.stdout and "error POL008 image-tagged" in broken.stdout
     assert "fix: " in broken.stdout
 
 
 def test_list_rules_has_stable_ids_severity_and_rationale():
-    proc = cli(REPO, "validate", "--list-rules", "--format", "json")
+    proc = run_cli(REPO, "validate", "--list-rules", "--format", "json")
     assert proc.returncode == 0
     rules = json.loads(proc.stdout)
     assert [r["id"] for r in rules] == list(RULES)
@@ -156,7 +143,7 @@ def test_list_rules_has_stable_ids_severity_and_rationale():
     ids = {r["id"] for r in rules}
     # the policy list of the issue, each with a stable ID
     assert {f"POL{n:03d}" for n in range(1, 15)} <= ids
-    text = cli(REPO, "validate", "--list-rules").stdout
+    text = run_cli(REPO, "validate", "--list-rules").stdout
     assert "POL013" in text and "pdb-allows-eviction" in text and "why:" in text
 
 
@@ -187,7 +174,7 @@ def test_waiver_moves_the_finding_to_the_waived_list(vroot):
     assert waived.rule_id == "POL008" and waived.objects == ["Deployment/shop-dev/shop-api"]
     assert waived.waiver.reason == "vendor image only published as latest; tracked in PLAT-42"
     assert waived.waiver.object == "Deployment/shop-dev/shop-api"
-    text = cli(vroot, "validate", "--schema-location", LOCATIONS[0])
+    text = run_cli(vroot, "validate", "--schema-location", LOCATIONS[0])
     assert text.returncode == 0 and "waived:" in text.stdout and "PLAT-42" in text.stdout
 
 
@@ -210,7 +197,7 @@ def test_unknown_rule_in_a_waiver_is_an_input_error(vroot):
         validate(vroot)
     (problem,) = exc.value.problems
     assert problem.file == DEPLOY and "unknown rule 'POL999'" in problem.message and problem.line
-    proc = cli(vroot, "validate", "--schema-location", LOCATIONS[0])
+    proc = run_cli(vroot, "validate", "--schema-location", LOCATIONS[0])
     assert proc.returncode == 2 and "POL999" in proc.stderr
     assert _snapshot(vroot) == before  # not even the parse cache
 
@@ -249,7 +236,7 @@ def _snapshot(root: Path) -> dict[str, bytes]:
 def test_bad_manifest_is_an_input_error(vroot, content, expected):
     (vroot / "dist/dev/shop-api/broken.yaml").write_text(content)
     before = _snapshot(vroot)
-    proc = cli(vroot, "validate", "--format", "json", "--schema-location", LOCATIONS[0])
+    proc = run_cli(vroot, "validate", "--format", "json", "--schema-location", LOCATIONS[0])
     assert proc.returncode == 2
     errors = json.loads(proc.stdout)["errors"]
     assert errors[0]["file"] == "dist/dev/shop-api/broken.yaml" and expected in errors[0]["message"]
@@ -262,15 +249,15 @@ def test_unreadable_schema_location_is_an_input_error(vbase, tmp_path):
     proc = run_gitops(vbase, "validate", "--schema-location", str(tmp_path / "missing"))
     assert proc.returncode == 2, proc.stdout
     assert "unreadable schema location" in proc.stderr and "nothing was written" in proc.stderr
-    proc = cli(vbase, "validate", "--schema-location", str(tmp_path / "missing" / "{{.Group}}/{{.ResourceKind}}.json"))
+    proc = run_cli(vbase, "validate", "--schema-location", str(tmp_path / "missing" / "{{.Group}}/{{.ResourceKind}}.json"))
     assert proc.returncode == 2 and "unreadable schema location" in proc.stderr
-    proc = cli(vbase, "validate", "--schema-location", "{{.Nope}}/x.json")
+    proc = run_cli(vbase, "validate", "--schema-location", "{{.Nope}}/x.json")
     assert proc.returncode == 2 and "unknown template variable" in proc.stderr
 
 
 def test_github_format_reports_input_errors_as_annotations(vroot):
     (vroot / "dist/dev/shop-api/broken.yaml").write_text("apiVersion: v1\nkind: [\n")
-    proc = cli(vroot, "validate", "--format", "github", "--schema-location", LOCATIONS[0])
+    proc = run_cli(vroot, "validate", "--format", "github", "--schema-location", LOCATIONS[0])
     assert proc.returncode == 2
     assert proc.stdout.startswith("::error file=dist/dev/shop-api/broken.yaml,line=")
 

@@ -17,7 +17,8 @@ from gitops.errors import InputError
 from gitops.validate import schemas
 from gitops.validate.documents import parse_documents
 
-from .test_validate import cli, DEPLOY, LOCATIONS, SHARED_CRDS, container, edit, needs_crds, summary, validate, vbase, vroot, write  # noqa: F401
+from .conftest import run_cli
+from .test_validate import DEPLOY, LOCATIONS, SHARED_CRDS, container, edit, needs_crds, summary, validate, vbase, vroot, write  # noqa: F401
 
 pytestmark = needs_crds
 
@@ -114,7 +115,7 @@ def test_removed_api_is_an_error_for_the_target_version(vroot):
 def test_unsupported_kubernetes_version_is_an_input_error(vbase):
     with pytest.raises(InputError, match="ships schemas for Kubernetes"):
         validate(vbase, k8s_version="1.99")
-    proc = cli(vbase, "validate", "--k8s-version", "one.thirty")
+    proc = run_cli(vbase, "validate", "--k8s-version", "one.thirty")
     assert proc.returncode == 2 and "expected a Kubernetes version" in proc.stderr
 
 
@@ -142,7 +143,7 @@ def test_url_template_location_downloads_once_and_caches(vroot):
     server = _Server(SHARED_CRDS)
     template = server.url + "/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json"
     try:
-        first = cli(vbase, "validate", "--env", "dev", "--schema-location", template)
+        first = run_cli(vbase, "validate", "--env", "dev", "--schema-location", template)
         assert first.returncode == 0, first.stdout + first.stderr
         assert "/external-secrets.io/externalsecret_v1.json" in server.requests
         assert "/argoproj.io/application_v1alpha1.json" in server.requests
@@ -153,7 +154,7 @@ def test_url_template_location_downloads_once_and_caches(vroot):
     # The server is gone and the process-level cache is dropped: the second run reads the disk cache.
     for key in [k for k in schemas._CRD_CACHE if k[0] == template]:
         del schemas._CRD_CACHE[key]
-    second = cli(vbase, "validate", "--env", "dev", "--schema-location", template)
+    second = run_cli(vbase, "validate", "--env", "dev", "--schema-location", template)
     assert second.returncode == 0, second.stdout + second.stderr
 
 
@@ -162,12 +163,12 @@ def test_url_location_without_the_schema_gives_unknown_kind_and_dead_url_gives_e
     (tmp_path / "empty").mkdir()
     server = _Server(tmp_path / "empty")
     try:
-        proc = cli(vbase, "validate", "--env", "dev", "--format", "json", "--schema-location", server.url + "/crds/")
+        proc = run_cli(vbase, "validate", "--env", "dev", "--format", "json", "--schema-location", server.url + "/crds/")
     finally:
         server.close()
     assert proc.returncode == 1
     assert "SCH002" in proc.stdout and "/crds/external-secrets.io/externalsecret_v1.json" in server.requests
-    dead = cli(vbase, "validate", "--env", "dev", "--schema-location", server.url + "/{{.Group}}/{{.ResourceKind}}.json")
+    dead = run_cli(vbase, "validate", "--env", "dev", "--schema-location", server.url + "/{{.Group}}/{{.ResourceKind}}.json")
     assert dead.returncode == 2 and "unreadable schema location" in dead.stderr
 
 

@@ -7,6 +7,7 @@ import click
 
 from ..capacity import capacity, render_text
 from ..errors import InputError
+from ..findings import report_document
 from ..load import load_platform
 from .common import EXIT_FINDINGS, emit_json, format_option, handle_errors, root_of
 
@@ -31,8 +32,7 @@ def capacity_command(ctx, envs, fmt):
     caps = capacity(platform, list(envs) or None)
     ok = all(c.ok for c in caps)
     if fmt == "json":
-        emit_json({"ok": ok, "environments": [c.as_dict() for c in caps],
-                   "findings": [f.as_dict() for c in caps for f in c.findings]})
+        emit_json(report_document([f for c in caps for f in c.findings], environments=[c.as_dict() for c in caps]))
     else:
         click.echo(render_text(caps), nl=False)
     sys.exit(0 if ok else EXIT_FINDINGS)

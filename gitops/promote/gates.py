@@ -13,7 +13,6 @@ failures at once; a failed gate stops the promotion with exit code 1.
 """
 from __future__ import annotations
 
-import inspect
 import io
 from contextlib import redirect_stdout
 from dataclasses import dataclass
@@ -24,6 +23,8 @@ import yaml
 
 from ..errors import GitopsError
 from ..model import Platform
+from ..validate import default_schema_locations, run_validation
+from ..validate.report import format_text
 from .envfile import plain_values, values_of
 from .git import Git
 from .holds import hold_relpath, parse_hold, read_hold
@@ -66,15 +67,6 @@ class GateFailed(GitopsError):
                 lines += ["    " + x for x in g.details.strip().splitlines()[:40]]
         super().__init__("\n".join(lines))
         self.gates = gates
-
-
-def successors(platform: Platform, env: str) -> list[str]:
-    return [e.name for e in platform.environments if e.promotes_from == env]
-
-
-def is_production(platform: Platform, env: str) -> bool:
-    """The end of a promotion chain: an environment nothing promotes from (prod)."""
-    return not successors(platform, env) and platform.environment(env).promotes_from is not None
 
 
 def order_gate(platform: Platform, source: str, target: str, skip: bool, reason: str | None, who: str = "") -> Gate:
@@ -148,52 +140,12 @@ def default_validator(root: Path, env: str, schema_locations: list[str] | None =
     """Run `gitops validate` (gitops.validate.run_validation) on one environment of ``root``.
 
     ``root`` is the temporary worktree; CRD schema locations default to the validator's
-    default for ``origin`` (the user's checkout), since a worktree in /tmp has no ../shared.
+    default for ``origin`` (the user's checkout).
     """
-    try:
-        from gitops.validate import run_validation  # type: ignore[attr-defined]
-    except ImportError as exc:
-        return Gate("validation", "skipped", f"validation NOT run: gitops.validate.run_validation is not available "
-                                             f"({exc}); review the rendered diff with extra care")
-    kwargs: dict = {"envs": [env]}
-    if "schema_locations" in inspect.signature(run_validation).parameters:
-        locations = list(schema_locations or [])
-        if not locations and origin is not None:
-            try:
-                from gitops.validate import default_schema_locations  # type: ignore[attr-defined]
-                locations = default_schema_locations(origin)
-            except ImportError:
-                locations = []
-        if locations:
-            kwargs["schema_locations"] = locations
-    captured = io.StringIO()
-    with redirect_stdout(captured):
-        report = run_validation(root, **kwargs)
-    if getattr(report, "ok", False):
-        return Gate("validation", "passed", f"`gitops validate` passed for `{env}`" + _counts(report))
-    return Gate("validation", "failed", f"`gitops validate` found problems in `{env}`" + _counts(report),
-                _report_text(report))
-
-
-def _counts(report) -> str:
-    errors = getattr(report, "errors", None)
-    findings = getattr(report, "findings", None)
-    parts = []
-    if isinstance(errors, (list, tuple)):
-        parts.append(f"{len(errors)} error(s)")
-    if isinstance(findings, (list, tuple)) and isinstance(errors, (list, tuple)) and len(findings) > len(errors):
-        parts.append(f"{len(findings) - len(errors)} warning(s)")
-    return f" ({', '.join(parts)})" if parts else ""
-
-
-def _report_text(report) -> str:
-    try:
-        from gitops.validate.report import format_text  # type: ignore[import-not-found]
-        return format_text(report)
-    except Exception:  # the validator's own formatter is optional
-        pass
-    lines = []
-    for f in getattr(report, "findings", None) or []:
-        where = f"{getattr(f, 'file', '')}:{getattr(f, 'line', '') or ''}"
-        lines.append(f"{where} {getattr(f, 'rule_id', '')} {getattr(f, 'message', f)}")
-    return "\n".join(lines) or str(report)
+    locations = list(schema_locations or []) or (default_schema_locations(origin) if origin is not None else [])
+    with redirect_stdout(io.StringIO()):
+        report = run_validation(root, envs=[env], schema_locations=locations or None)
+    counts = f" ({len(report.errors)} error(s), {len(report.warnings)} warning(s))"
+    if report.ok:
+        return Gate("validation", "passed", f"`gitops validate` passed for `{env}`" + counts)
+    return Gate("validation", "failed", f"`gitops validate` found problems in `{env}`" + counts, format_text(report))

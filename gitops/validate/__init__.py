@@ -135,7 +135,7 @@ def _run(root, envs, schema_locations, base_ref, k8s_version, allow_kinds, use_c
 
     env_versions = {e.name: e.kubernetes_version for e in platform.environments}
     # Global argocd/ documents (no environment) are checked against the newest environment's version.
-    default_version = max((env_versions[e] for e in selected), key=lambda v: tuple(map(int, v.split(".")[:2])), default="1.33")
+    default_version = max(env_versions.values(), key=lambda v: tuple(map(int, v.split(".")[:2])))
     for d in docs:
         version = k8s_version or env_versions.get(d.env or "", default_version)
         for issue in store.check(d.data, version):
@@ -157,8 +157,7 @@ def _run(root, envs, schema_locations, base_ref, k8s_version, allow_kinds, use_c
             hits.append(hit)
     hits.extend(check_hosts_unique(hosts))
     hits.extend(check_argocd(root, platform, argo_docs, dist_docs))
-    if envs is None or "prod" in selected:
-        hits.extend(check_decommissions(root, platform, argo_docs, base_ref))
+    hits.extend(check_decommissions(root, platform, argo_docs, base_ref, selected))
 
     # A document that fails its schema would be rejected by the API server anyway; cross-resource
     # findings about it are consequences (a port "8080" string never matches 8080): report the cause only.
@@ -198,5 +197,6 @@ def _finding(hit: Hit, index: LineIndex) -> Finding:
         file = hit.file or ""
         line = hit.line or (index.line(file, 0, ("decommissioned",)) if file else None)
         env = hit.env
-    return Finding(rule.id, rule.severity, file, line, hit.objects(), hit.message, hit.fix, env, format_path(hit.path))
+    return Finding(rule.id, rule.severity, hit.message, fix=hit.fix, file=file, line=line, path=format_path(hit.path),
+                   env=env, objects=tuple(hit.objects()), rule=rule.name)
 
