@@ -33,7 +33,7 @@ COMMAND_MODULES = {
     "release": "promote",
     "rollback": "promote",
     "schemas": "schemas",
-    "status": "promote",
+    "status": "status",
     "synth": "synth",
     "validate": "validate",
 }

@@ -340,6 +340,7 @@ def _argocd(d: dict) -> ArgoCDSettings:
             for w in windows
         ),
         sync_groups=tuple(d.get("syncGroups", schema_default("environment", "argocd", "syncGroups"))),
+        server=d.get("server"),
     )
 
 

@@ -1,4 +1,4 @@
-"""Promotion commands: promote, diff, status, bump, publish, rollback, hold, release.
+"""Promotion commands: promote, diff, bump, publish, rollback, hold, release (status: commands/status.py).
 
 Thin: parse flags, call gitops.promote / gitops.diff, print, map errors to exit codes
 (0 ok or nothing to do, 1 refused or failed operation, 2 usage or input error).
@@ -149,20 +149,6 @@ def diff_command(ctx, envs, base, head, only, exit_code, fmt):
         sys.exit(EXIT_FINDINGS)
 
 
-@click.command("status")
-@format_option
-@click.pass_context
-@handle_errors
-def status_command(ctx, fmt):
-    """Which version of each component runs in each environment, and where they differ."""
-    from ..promote.versions import status, status_text
-    data = status(root_of(ctx))
-    if fmt == "json":
-        emit_json(data)
-    else:
-        click.echo(status_text(data), nl=False)
-
-
 def _tag_rule() -> str:
     """The schema's own words for image.tag, so --help and the check cannot disagree."""
     schema = json.loads(resources.files("gitops.schemas").joinpath("environment.schema.json").read_text())
@@ -251,5 +237,5 @@ def release_command(ctx, env, no_commit, fmt):
     emit_json(result) if fmt == "json" else click.echo(result["message"])
 
 
-COMMANDS = [promote_command, rollback_command, diff_command, status_command, bump_command, publish_command,
+COMMANDS = [promote_command, rollback_command, diff_command, bump_command, publish_command,
             hold_command, release_command]
