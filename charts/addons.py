@@ -25,11 +25,10 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from gitops.adapter import adapter_rules
+from gitops.conventions import MONITORING_NAMESPACE
 from gitops.model import Environment, Platform
 from gitops.operator_pods import ACME_SOLVER_DEFAULTS
 from gitops.quantity import parse_cpu, parse_memory
-
-from .network import MONITORING_NAMESPACE
 
 CERT_MANAGER_API = "cert-manager.io/v1"
 SELF_SIGNED_ISSUER = "selfsigned-cluster-issuer"

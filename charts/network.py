@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import ipaddress
 
-from gitops.conventions import INGRESS_NAMESPACE
+from gitops.conventions import INGRESS_NAMESPACE, MONITORING_NAMESPACE
 from gitops.model import PRIVATE_RANGES, Component
 
 from .base import emit
 from .context import ComponentContext
 from .labels import selector_labels
 
-MONITORING_NAMESPACE = "monitoring"
 
 DNS_EGRESS = {
     "to": [{

@@ -30,6 +30,7 @@ from .findings import Finding, Hit, ValidationReport, Waiver, format_path
 from .policies import check_disruption_budgets, check_document
 from .rules import RULES
 from .schemas import SchemaStore, schema_version
+from .security import check_security
 
 __all__ = ["run_validation", "ValidationReport", "Finding", "Waiver", "RULES", "default_schema_locations",
            "WAIVER_PREFIX"]
@@ -163,6 +164,7 @@ def _run(root, envs, schema_locations, base_ref, k8s_version, allow_kinds, use_c
             hits.append(hit)
     hits.extend(check_hosts_unique(hosts))
     hits.extend(check_argocd(root, platform, argo_docs, dist_docs))
+    hits.extend(check_security(dist_docs, argo_docs))
     hits.extend(check_decommissions(root, platform, argo_docs, base_ref, selected))
 
     # A document that fails its schema would be rejected by the API server anyway; cross-resource
