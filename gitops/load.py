@@ -13,6 +13,7 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
+from .delivery import settings_problems as delivery_problems
 from .errors import InputError, Problem
 from .model import (
     Alerting, Autoscaling, BackingEndpoint, Component, ComponentSettings, CustomMetric,
@@ -20,6 +21,7 @@ from .model import (
     Platform, Quota, Resources, SecretRef, SecretStore, Volume,
 )
 from .model import ArgoCDSettings, SyncWindow
+from .model import CanaryStep, DeliverySettings
 from .yamlsource import SourceDoc, load_yaml
 
 INVENTORY_DIR = "inventory"
@@ -223,6 +225,7 @@ def _component(d: dict, file: str) -> Component:
         cloud_identity=d.get("cloudIdentity", False),
         engine=d.get("engine"),
         source_file=file,
+        delivery=_delivery(d.get("delivery")),
     )
 
 
@@ -244,6 +247,7 @@ def _environment(d: dict, file: str, components: dict[str, Component]) -> Enviro
             secret_keys=tuple(sorted(
                 (k, SecretRef(v["key"], v.get("property", k))) for k, v in (s.get("secrets") or {}).items()
             )),
+            delivery=_delivery(s.get("delivery")),
         )))
     q, lr, nc = d["quota"], d["limitRange"], d["nodeCapacity"]
     return Environment(
@@ -278,6 +282,18 @@ def _environment(d: dict, file: str, components: dict[str, Component]) -> Enviro
         source_file=file,
         decommissioned=tuple(d.get("decommissioned", ())),
         argocd=_argocd(d.get("argocd") or {}),
+        delivery=_delivery(d.get("delivery")),
+    )
+
+
+def _delivery(d: dict | None) -> DeliverySettings:
+    d = d or {}
+    steps = d.get("steps")
+    return DeliverySettings(
+        strategy=d.get("strategy"),
+        steps=None if steps is None else tuple(CanaryStep(x.get("setWeight"), x.get("pause")) for x in steps),
+        analysis=d.get("analysis"),
+        auto_promotion=d.get("autoPromotion"),
     )
 
 
@@ -411,6 +427,7 @@ def _check_components(docs: list[SourceDoc], components: dict[str, Component], b
         if c.autoscaling and c.autoscaling.custom_metrics and c.metrics is None:
             problems.append(Problem(doc.file, "autoscaling/customMetrics",
                                     "custom metrics need a scraped metrics endpoint: declare metrics: {path: ...}", doc.line_of(("autoscaling", "customMetrics"))))
+        problems.extend(delivery_problems(doc.file, ("delivery",), c.delivery, doc.line_of, c.kind))
         names = [m.name for m in (c.autoscaling.custom_metrics if c.autoscaling else ())]
         if len(names) != len(set(names)):
             problems.append(Problem(doc.file, "autoscaling/customMetrics", "duplicate custom metric name", doc.line_of(("autoscaling", "customMetrics"))))
@@ -432,6 +449,7 @@ def _check_environments(docs: list[SourceDoc], envs: dict[str, Environment], com
             problems.append(Problem(doc.file, "promotesFrom", f"expected one of {', '.join(sorted(envs))}, found unknown environment {env.promotes_from!r}", doc.line_of(("promotesFrom",))))
         if env.promotes_from == env.name:
             problems.append(Problem(doc.file, "promotesFrom", "an environment cannot promote from itself", doc.line_of(("promotesFrom",))))
+        problems.extend(delivery_problems(doc.file, ("delivery",), env.delivery, doc.line_of))
         metric_series: dict[str, tuple[str, str]] = {}  # adapter metric name -> (series, first component)
         for cname, s in env.components:
             path = ("components", cname)
@@ -453,6 +471,7 @@ def _check_environments(docs: list[SourceDoc], envs: dict[str, Environment], com
                 problems.append(Problem(doc.file, "/".join(path + ("image",)), "an enabled component needs image.tag", doc.line_of(path)))
             elif env.require_digest and not s.image.digest:
                 problems.append(Problem(doc.file, "/".join(path + ("image", "digest")), f"environment {env.name} requires images pinned by digest (policy.requireDigest); found tag {s.image.tag!r} without digest", doc.line_of(path + ("image",))))
+            problems.extend(delivery_problems(doc.file, path + ("delivery",), s.delivery, doc.line_of, comp.kind))
             auto = s.autoscaling or comp.autoscaling
             for m in auto.custom_metrics if auto else ():
                 # One Prometheus Adapter rule per metric name: two series under one name cannot both be served.

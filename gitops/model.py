@@ -114,6 +114,27 @@ class Alerting:
 
 
 @dataclass(frozen=True)
+class CanaryStep:
+    """One canary step: shift ``set_weight`` percent to the new version, or pause (``""``: until promoted)."""
+
+    set_weight: int | None = None
+    pause: str | None = None
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """A ``delivery:`` block as written (inventory, environment, or environment component); None = unset.
+
+    gitops/delivery.py merges the levels into the effective ``Delivery``.
+    """
+
+    strategy: Literal["rolling", "canary", "blueGreen"] | None = None
+    steps: tuple[CanaryStep, ...] | None = None
+    analysis: bool | None = None
+    auto_promotion: bool | None = None
+
+
+@dataclass(frozen=True)
 class Component:
     name: str
     kind: ComponentKind
@@ -147,6 +168,7 @@ class Component:
     source_file: str = ""
     # "owner/name" of the application repository holding source_path (inventory source.repository).
     source_repository: str | None = None
+    delivery: DeliverySettings = DeliverySettings()
 
     @property
     def is_workload(self) -> bool:
@@ -191,6 +213,7 @@ class ComponentSettings:
     autoscaling: Autoscaling | None = None
     env: tuple[tuple[str, str], ...] = ()
     secret_keys: tuple[tuple[str, SecretRef], ...] = ()
+    delivery: DeliverySettings = DeliverySettings()
 
 
 @dataclass(frozen=True)
@@ -290,6 +313,7 @@ class Environment:
     decommissioned: tuple[str, ...] = ()
     aws_account_id: str | None = None
     argocd: ArgoCDSettings = ArgoCDSettings()
+    delivery: DeliverySettings = DeliverySettings()
 
     # cached_property writes the instance __dict__ directly, so it works on frozen dataclasses.
     @cached_property
