@@ -102,6 +102,10 @@ def settings_problems(where: str, path: tuple, settings: DeliverySettings, line_
         problems.append(Problem(where, "/".join(path + ("strategy",)),
                                 f"expected rolling for a {kind} (only long-running components are progressive), "
                                 f"found {settings.strategy}", line_of(path + ("strategy",))))
+    if kind == "worker" and settings.strategy == "blueGreen":
+        problems.append(Problem(where, "/".join(path + ("strategy",)),
+                                "expected rolling or canary for a worker (blueGreen switches a Service, and a worker has none), "
+                                "found blueGreen", line_of(path + ("strategy",))))
     weights = [s.set_weight for s in settings.steps or () if s.set_weight is not None]
     if settings.steps is not None and not weights:
         problems.append(Problem(where, "/".join(path + ("steps",)),
