@@ -421,6 +421,13 @@ def dashboard_panels(ctx: ComponentContext) -> list[dict]:
                     f"memory (target {auto.memory_utilization}%)"),
         ], "Average usage as a share of requests: what the HPA compares to its targets. "
            "Below 30% for a month: lower the request (monthly review)."))
+    elif _long_running(ctx) and ctx.delivery.progressive:
+        # kube-state-metrics knows no Rollouts; the Rollouts controller exports these (its own namespace
+        # label becomes exported_namespace, see charts/rollouts_dashboard.py).
+        panels.append(_panel("Replicas", "short", [
+            _target(f"rollout_info_replicas_available{_sel(exported_namespace=ctx.namespace, name=ctx.name)}", "available"),
+            _target(f"rollout_info_replicas_desired{_sel(exported_namespace=ctx.namespace, name=ctx.name)}", "desired"),
+        ], "Fixed replica count (no HPA), from the Argo Rollouts controller."))
     elif _long_running(ctx):
         panels.append(_panel("Replicas", "short", [
             _target(f"kube_deployment_status_replicas_available{_sel(namespace=ctx.namespace, deployment=ctx.name)}", "available"),

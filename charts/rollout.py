@@ -23,6 +23,9 @@ Spec fields (https://argo-rollouts.readthedocs.io/en/stable/features/specificati
   component's Service), ``previewService`` (``<name>-preview``), ``autoPromotionEnabled``; with analysis,
   ``postPromotionAnalysis`` measures the new pods once they take the traffic and aborts back if it fails.
 - ``replicas`` only without an HPA (the HPA scales the Rollout through its scale subresource).
+- ``rollbackWindow``: a return to one of the last ``ROLLBACK_WINDOW`` revisions (``gitops rollback``) skips
+  steps and analysis (https://argo-rollouts.readthedocs.io/en/stable/features/rollback/); returning to the
+  stable ReplicaSet of an unfinished canary is fast-tracked anyway.
 """
 from __future__ import annotations
 
@@ -37,6 +40,8 @@ from .workload import pod_template, scanner_waivers
 REVISION_HISTORY = 5
 # Old pods kept after a switch or an abort, so traffic can move back at once (upstream default 30s).
 SCALE_DOWN_DELAY_SECONDS = 30
+# Must stay below REVISION_HISTORY: only ReplicaSets still kept can be returned to.
+ROLLBACK_WINDOW = 3
 
 
 def canary_service_name(ctx: ComponentContext) -> str:
@@ -86,6 +91,7 @@ def _blue_green(ctx: ComponentContext) -> dict:
 def rollout(ctx: ComponentContext) -> dict:
     spec: dict = {
         "revisionHistoryLimit": REVISION_HISTORY,
+        "rollbackWindow": {"revisions": ROLLBACK_WINDOW},
         "selector": {"matchLabels": ctx.selector},
         "strategy": _blue_green(ctx) if ctx.delivery.strategy == "blueGreen" else _canary(ctx),
         "template": pod_template(ctx),

@@ -26,7 +26,7 @@ from .conftest import REPO, copy_inputs, run_gitops
 from .crd import crd_validator as strict_crd_validator
 
 CUSTOM_GROUPS = ("monitoring.coreos.com/v1", "autoscaling.k8s.io/v1")
-STANDARD_METRIC = re.compile(r"^(kube_|container_)")
+STANDARD_METRIC = re.compile(r"^(kube_|container_|rollout_info_)")  # rollout_info_*: the Argo Rollouts controller
 PLAYBOOK = "docs/autoscaling-playbook.md"
 
 

@@ -352,3 +352,13 @@ def test_cli_exits_1_on_a_broken_strategy_reference(rroot):
     assert result.returncode == 1
     assert f"{ROLLOUT}:" in result.stdout and "error ROL002 rollout-strategy-references" in result.stdout
     assert "stableService shop-api-stable, which does not exist" in result.stdout
+
+
+def test_dashboard_replicas_of_a_rollout_without_hpa_come_from_the_controller(rbase):
+    import json
+
+    board = json.loads(next(iter(_doc(rbase, "dist/prod/stock-service/configmap-stock-service-dashboard.yaml")["data"].values())))
+    replicas = next(p for p in board["panels"] if p["title"] == "Replicas")
+    exprs = [t["expr"] for t in replicas["targets"]]
+    assert exprs == ['rollout_info_replicas_available{exported_namespace="shop-prod",name="stock-service"}',
+                     'rollout_info_replicas_desired{exported_namespace="shop-prod",name="stock-service"}']
