@@ -15,14 +15,14 @@ Where the settings come from, most specific first, field by field:
 3. ``environments/<env>.yaml`` ``delivery``, for the kinds in ``ENVIRONMENT_DEFAULT_KINDS`` only
    (``analysis`` for ``ANALYSIS_KINDS`` only): workers have no Service to shift traffic through and
    stay rolling unless their own file says otherwise;
-4. ``DEFAULT`` below (rolling; the canary steps used when a canary declares none).
-
-This module is the one home of those defaults; the JSON Schemas only describe the fields.
+4. the ``default`` of each field in gitops/schemas/component.schema.json ``$defs/delivery`` (rolling;
+   the canary steps used when a canary declares none), read by ``default_delivery()``.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .errors import Problem
 from .model import CanaryStep, Component, DeliverySettings, Environment
@@ -36,19 +36,30 @@ PROGRESSIVE = ("canary", "blueGreen")
 class Delivery:
     """Effective delivery of one component in one environment."""
 
-    strategy: str = "rolling"
-    steps: tuple[CanaryStep, ...] = (
-        CanaryStep(set_weight=20), CanaryStep(pause="2m"), CanaryStep(set_weight=50), CanaryStep(pause="2m"),
-    )
-    analysis: bool = False
-    auto_promotion: bool = True
+    strategy: str
+    steps: tuple[CanaryStep, ...]
+    analysis: bool
+    auto_promotion: bool
 
     @property
     def progressive(self) -> bool:
         return self.strategy in PROGRESSIVE
 
 
-DEFAULT = Delivery()
+@lru_cache(maxsize=None)
+def default_delivery() -> Delivery:
+    """Level 4: the defaults the input schema declares (component.schema.json ``$defs/delivery``)."""
+    from .load import schema_default  # load imports this module for its input checks
+
+    def default(field: str):
+        return schema_default("component", "delivery", field)
+
+    return Delivery(
+        strategy=default("strategy"),
+        steps=tuple(CanaryStep(s.get("setWeight"), s.get("pause")) for s in default("steps")),
+        analysis=default("analysis"),
+        auto_promotion=default("autoPromotion"),
+    )
 
 
 def _levels(component: Component, env: Environment) -> list[tuple[DeliverySettings, bool]]:
@@ -65,8 +76,9 @@ def _levels(component: Component, env: Environment) -> list[tuple[DeliverySettin
 
 def delivery_of(component: Component, env: Environment) -> Delivery:
     """The effective delivery of ``component`` in ``env`` (only long-running components can be progressive)."""
+    default = default_delivery()
     if not component.is_long_running:
-        return DEFAULT
+        return default
     levels = _levels(component, env)
 
     def pick(attr: str, default):
@@ -77,10 +89,10 @@ def delivery_of(component: Component, env: Environment) -> Delivery:
         return default
 
     return Delivery(
-        strategy=pick("strategy", DEFAULT.strategy),
-        steps=pick("steps", DEFAULT.steps),
-        analysis=pick("analysis", DEFAULT.analysis),
-        auto_promotion=pick("auto_promotion", DEFAULT.auto_promotion),
+        strategy=pick("strategy", default.strategy),
+        steps=pick("steps", default.steps),
+        analysis=pick("analysis", default.analysis),
+        auto_promotion=pick("auto_promotion", default.auto_promotion),
     )
 
 

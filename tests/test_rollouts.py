@@ -19,13 +19,13 @@ import yaml
 from charts.analysis import analysed
 from charts.context import ComponentContext
 from charts.observability import prometheus_rule
-from gitops.delivery import DEFAULT, delivery_of
+from gitops.delivery import default_delivery, delivery_of
 from gitops.load import load_platform
 from gitops.model import CanaryStep, DeliverySettings
 from gitops.validate.rollout_checks import query_series
 
-from .conftest import MINI, REPO, copy_inputs, run_gitops, tree_bytes
-from .test_validate import cli, edit, load_docs, needs_crds, summary, validate, write, LOCATIONS
+from .conftest import MINI, REPO, copy_inputs, run_cli, run_gitops, tree_bytes
+from .test_validate import edit, load_docs, summary, validate, write
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "mini-rollouts"
 PINNED = re.compile(r"(rollout-|analysistemplate-|service-.*-(canary|preview)|horizontalpodautoscaler-|"
@@ -89,9 +89,9 @@ def test_precedence_field_by_field(rbase):
     shop, stock, report = (platform.component(n) for n in ("shop-api", "stock-service", "stock-report"))
     assert delivery_of(shop, prod).strategy == "canary" and delivery_of(shop, prod).analysis
     assert delivery_of(shop, prod).steps == (CanaryStep(10), CanaryStep(pause="5m"), CanaryStep(50), CanaryStep(pause=""))
-    # environment component override beats the environment default; unset fields fall through to DEFAULT
+    # environment component override beats the environment default; unset fields fall through to the schema defaults
     assert delivery_of(shop, dev).strategy == "blueGreen" and delivery_of(shop, dev).auto_promotion is False
-    assert delivery_of(stock, dev) == DEFAULT
+    assert delivery_of(stock, dev) == default_delivery()
     # jobs never progressive, whatever the environment says
     assert not delivery_of(report, prod).progressive
 
@@ -120,7 +120,7 @@ def test_dev_stays_rolling_staging_short_canary_prod_analysed():
             if env.name == "dev":
                 assert d.strategy == "rolling", c.name
             if env.name == "staging" and c.kind in ("api", "frontend"):
-                assert d.strategy == "canary" and d.steps == DEFAULT.steps and not d.analysis, c.name
+                assert d.strategy == "canary" and d.steps == default_delivery().steps and not d.analysis, c.name
 
 
 @pytest.mark.parametrize("where, edit_fn, message", [
@@ -279,7 +279,6 @@ def test_query_series_ignores_functions_labels_and_placeholders():
 
 
 # --- gitops validate on tampered copies ------------------------------------------------------------
-@needs_crds
 def test_variant_is_strict_valid_with_only_the_expected_warning(rbase):
     report = validate(rbase)
     assert report.errors == []
@@ -291,7 +290,6 @@ def _canary(d):
     return d["spec"]["strategy"]["canary"]
 
 
-@needs_crds
 @pytest.mark.parametrize("rel, fn, expected", [
     (ROLLOUT, lambda d: d["spec"]["selector"]["matchLabels"].update({"app.kubernetes.io/name": "shop"}),
      ("ROL001", [SHOP])),
@@ -316,7 +314,6 @@ def test_tampered_strategy_is_caught(rroot, rel, fn, expected):
     assert findings[0].fix
 
 
-@needs_crds
 def test_hpa_left_on_the_deployment(rroot):
     edit(rroot, "dist/prod/shop-api/horizontalpodautoscaler-shop-api.yaml",
          lambda d: d["spec"]["scaleTargetRef"].update(apiVersion="apps/v1", kind="Deployment"))
@@ -326,7 +323,6 @@ def test_hpa_left_on_the_deployment(rroot):
     assert "runs as a Rollout" in next(f.message for f in findings if f.rule_id == "ROL005")
 
 
-@needs_crds
 def test_pdb_of_a_rollout_selecting_no_pods(rroot):
     edit(rroot, "dist/prod/shop-api/poddisruptionbudget-shop-api.yaml",
          lambda d: d["spec"]["selector"]["matchLabels"].update({"app.kubernetes.io/instance": "shop-api-dev"}))
@@ -334,7 +330,6 @@ def test_pdb_of_a_rollout_selecting_no_pods(rroot):
     assert [(f.rule_id, f.objects) for f in findings] == [("XRF018", ["PodDisruptionBudget/shop-prod/shop-api"])]
 
 
-@needs_crds
 def test_deployment_left_next_to_the_rollout(rroot):
     rollout = _doc(rroot, ROLLOUT)
     deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": rollout["metadata"],
@@ -344,11 +339,10 @@ def test_deployment_left_next_to_the_rollout(rroot):
     assert [(f.rule_id, f.objects) for f in findings] == [("ROL006", ["Deployment/shop-prod/shop-api", SHOP])]
 
 
-@needs_crds
 def test_cli_exits_1_on_a_broken_strategy_reference(rroot):
-    assert cli(rroot, "validate", "--schema-location", LOCATIONS[0]).returncode == 0
+    assert run_cli(rroot, "validate").returncode == 0
     edit(rroot, ROLLOUT, lambda d: _canary(d).update(stableService="shop-api-stable"))
-    result = cli(rroot, "validate", "--schema-location", LOCATIONS[0])
+    result = run_cli(rroot, "validate")
     assert result.returncode == 1
     assert f"{ROLLOUT}:" in result.stdout and "error ROL002 rollout-strategy-references" in result.stdout
     assert "stableService shop-api-stable, which does not exist" in result.stdout
