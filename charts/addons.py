@@ -15,7 +15,8 @@ generated manifests use:
 
 Sync waves (lower first; the root Application applies its children in this order):
   -40 kube-prometheus-stack         CRDs every ServiceMonitor/PrometheusRule needs
-  -30 cert-manager, external-secrets, metrics-server, vertical-pod-autoscaler
+  -30 cert-manager, external-secrets, metrics-server, vertical-pod-autoscaler,
+      argo-rollouts (only where a component is delivered by canary/blueGreen; its ServiceMonitor needs -40)
   -20 prometheus-adapter (needs Prometheus), cluster-issuers (needs cert-manager CRDs)
   -10 platform layer, then components (charts/argocd.py)
 """
@@ -26,9 +27,12 @@ from typing import Callable
 
 from gitops.adapter import adapter_rules
 from gitops.conventions import MONITORING_NAMESPACE
+from gitops.delivery import delivery_of
 from gitops.model import Environment, Platform
 from gitops.operator_pods import ACME_SOLVER_DEFAULTS
 from gitops.quantity import parse_cpu, parse_memory
+
+from .rollouts_dashboard import dashboard_config_map as rollouts_dashboard
 
 CERT_MANAGER_API = "cert-manager.io/v1"
 SELF_SIGNED_ISSUER = "selfsigned-cluster-issuer"
@@ -46,6 +50,7 @@ GRAFANA_ADMIN_SECRET = "grafana-admin"
 # StorageClass created by Terraform with the EBS CSI driver (modules/cluster, local gp3_storage_class).
 STORAGE_CLASS = "gp3"
 
+ROLLOUTS_NAMESPACE = "argo-rollouts"
 PROMETHEUS_COMMUNITY = "https://prometheus-community.github.io/helm-charts"
 
 # Cluster-scoped kinds the add-on charts create (and Namespace for CreateNamespace=true).
@@ -95,6 +100,8 @@ class AddOn:
     ignore_differences: tuple[dict, ...] = ()
     namespace_labels: dict = field(default_factory=dict)
     create_namespace: bool = True
+    # Whether an environment needs it (default: always).
+    installed: Callable[[Platform, Environment], bool] = lambda platform, env: True
 
 
 def _kube_prometheus_stack(platform: Platform, env: Environment) -> dict:
@@ -208,6 +215,30 @@ def _prometheus_adapter(platform: Platform, env: Environment) -> dict:
     }
 
 
+def _argo_rollouts(platform: Platform, env: Environment) -> dict:
+    # Values of argo-helm charts/argo-rollouts 2.41.0 (values.yaml). The controller elects a leader
+    # (--leader-elect defaults to true), so two replicas are safe. Its Rollouts and AnalysisTemplates
+    # are generated per component (charts/rollout.py, charts/analysis.py); the dashboard UI is not
+    # installed: operators use the Argo CD UI and `kubectl argo rollouts` (docs/progressive-delivery.md).
+    n = replicas(env)
+    return {
+        "installCRDs": True,
+        "keepCRDs": True,
+        "controller": {
+            "replicas": n,
+            "pdb": {"enabled": n > 1, "minAvailable": 1},
+            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}},
+            "metrics": {"enabled": True, "serviceMonitor": {"enabled": True}},
+        },
+        "dashboard": {"enabled": False},
+        "extraObjects": [rollouts_dashboard(env, ROLLOUTS_NAMESPACE)],
+    }
+
+
+def _progressive_somewhere(platform: Platform, env: Environment) -> bool:
+    return any(delivery_of(c, env).progressive for c in platform.enabled_components(env))
+
+
 # kube-prometheus-stack renders its admission webhooks with failurePolicy Ignore and a patch Job
 # switches them to Fail once certificates exist (prometheus-community/helm-charts#2516): the Job
 # owns that field. caBundle is never in the rendered manifest, so it needs no entry.
@@ -235,7 +266,36 @@ ADDONS: tuple[AddOn, ...] = (
     AddOn("prometheus-adapter", "prometheus-adapter", PROMETHEUS_COMMUNITY, "5.2.0", MONITORING_NAMESPACE, -20,
           _prometheus_adapter, "custom.metrics.k8s.io from Prometheus for the HPAs' custom metrics",
           namespace_labels=PRIVILEGED_NAMESPACE),
+    # Chart 2.41.0 ships controller v1.9.0 (appVersion), the version of the Rollout/AnalysisTemplate schemas.
+    AddOn("argo-rollouts", "argo-rollouts", "https://argoproj.github.io/argo-helm", "2.41.0", ROLLOUTS_NAMESPACE, -30,
+          _argo_rollouts, "Argo Rollouts controller: canary and blue-green Rollouts with Prometheus analysis",
+          namespace_labels=BASELINE_NAMESPACE, installed=_progressive_somewhere),
 )
+
+# Which add-on installs the CRD of each custom-resource kind ("group/Kind"); Argo CD's own kinds
+# (Application, AppProject) come with Argo CD itself (infra/terraform/modules/argocd).
+CRD_PROVIDERS: dict[str, str] = {
+    **{f"monitoring.coreos.com/{k}": "kube-prometheus-stack" for k in (
+        "Alertmanager", "AlertmanagerConfig", "PodMonitor", "Probe", "Prometheus", "PrometheusAgent",
+        "PrometheusRule", "ScrapeConfig", "ServiceMonitor", "ThanosRuler")},
+    **{f"cert-manager.io/{k}": "cert-manager" for k in ("Certificate", "CertificateRequest", "ClusterIssuer", "Issuer")},
+    **{f"acme.cert-manager.io/{k}": "cert-manager" for k in ("Challenge", "Order")},
+    **{f"external-secrets.io/{k}": "external-secrets" for k in (
+        "ClusterExternalSecret", "ClusterPushSecret", "ClusterSecretStore", "ExternalSecret", "PushSecret", "SecretStore")},
+    **{f"autoscaling.k8s.io/{k}": "vertical-pod-autoscaler" for k in ("VerticalPodAutoscaler", "VerticalPodAutoscalerCheckpoint")},
+    **{f"argoproj.io/{k}": "argo-rollouts" for k in (
+        "AnalysisRun", "AnalysisTemplate", "ClusterAnalysisTemplate", "Experiment", "Rollout")},
+}
+
+
+def crd_provider(group: str, kind: str) -> AddOn | None:
+    name = CRD_PROVIDERS.get(f"{group}/{kind}")
+    return addon(name) if name else None
+
+
+def addons_for(platform: Platform, env: Environment) -> tuple[AddOn, ...]:
+    """The add-ons ``env`` installs (every add-on unless its ``installed`` says otherwise)."""
+    return tuple(a for a in ADDONS if a.installed(platform, env))
 
 ISSUERS_WAVE = -20
 

@@ -41,6 +41,7 @@ from gitops.errors import InputError, Problem
 from gitops.model import Component, Environment, Platform, SyncWindow
 
 from .addons import ADDON_CLUSTER_RESOURCES, ADDONS, ISSUERS_WAVE, AddOn, addon_namespaces, addon_repositories, grafana_host
+from .addons import addons_for
 from .context import ComponentContext
 from .labels import MANAGED_BY, PART_OF
 
@@ -400,7 +401,7 @@ def argocd_objects(platform: Platform, env: Environment) -> list[dict]:
         platform_application(platform, env),
         issuers_application(platform, env),
     ]
-    objects += [addon_application(platform, env, a) for a in ADDONS]
+    objects += [addon_application(platform, env, a) for a in addons_for(platform, env)]
     objects += [component_application(platform, env, c) for c in platform.enabled_components(env)]
     return objects
 

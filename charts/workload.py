@@ -147,7 +147,7 @@ class Workload:
 
     def __init__(self, chart, ctx: ComponentContext):
         kind = ctx.component.kind
-        if ctx.component.is_long_running:
+        if ctx.component.is_long_running and not ctx.delivery.progressive:  # else a Rollout (charts/rollout.py)
             emit(chart, self._deployment(ctx))
         elif kind == "job":
             emit(chart, self._job(ctx))

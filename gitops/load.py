@@ -17,6 +17,7 @@ from jsonschema import Draft202012Validator, ValidationError
 from jsonschema import validators as jsonschema_validators
 from referencing import Registry, Resource
 
+from .delivery import settings_problems as delivery_problems
 from .errors import InputError, Problem
 from .inputcheck import file_size_problem, string_problems
 from .namespaces import reserved_namespaces
@@ -28,6 +29,7 @@ from .model import (
 )
 from .model import ArgoCDSettings, SyncWindow
 from .model import ExternalEgress, Unauthenticated
+from .model import CanaryStep, DeliverySettings
 from .schema_errors import describe, missing_field, most_specific, short, unknown_fields, unknown_fields_message
 from .yamlsource import SourceDoc, load_yaml
 
@@ -280,6 +282,7 @@ def _component(d: dict, file: str) -> Component:
                            x.get("description", ""))
             for x in d.get("externalEgress", ())
         ),
+        delivery=_delivery(d.get("delivery")),
     )
 
 
@@ -307,6 +310,7 @@ def _environment(d: dict, file: str, components: dict[str, Component]) -> Enviro
             secret_keys=tuple(sorted(
                 (k, SecretRef(v["key"], v.get("property", k))) for k, v in (s.get("secrets") or {}).items()
             )),
+            delivery=_delivery(s.get("delivery")),
         )))
     q, lr, nc = d["quota"], d["limitRange"], d["nodeCapacity"]
     return Environment(
@@ -342,6 +346,18 @@ def _environment(d: dict, file: str, components: dict[str, Component]) -> Enviro
         source_file=file,
         decommissioned=tuple(d.get("decommissioned", ())),
         argocd=_argocd(d.get("argocd") or {}),
+        delivery=_delivery(d.get("delivery")),
+    )
+
+
+def _delivery(d: dict | None) -> DeliverySettings:
+    d = d or {}
+    steps = d.get("steps")
+    return DeliverySettings(
+        strategy=d.get("strategy"),
+        steps=None if steps is None else tuple(CanaryStep(x.get("setWeight"), x.get("pause")) for x in steps),
+        analysis=d.get("analysis"),
+        auto_promotion=d.get("autoPromotion"),
     )
 
 
@@ -525,6 +541,7 @@ def _check_components(docs: list[SourceDoc], components: dict[str, Component], b
             problems.append(Problem(doc.file, "autoscaling/customMetrics",
                                     "custom metrics need a scraped metrics endpoint: declare metrics: {path: ...}", doc.line_of(("autoscaling", "customMetrics"))))
         problems.extend(_check_probes_and_auth(doc, c))
+        problems.extend(delivery_problems(doc.file, ("delivery",), c.delivery, doc.line_of, c.kind))
         names = [m.name for m in (c.autoscaling.custom_metrics if c.autoscaling else ())]
         if len(names) != len(set(names)):
             problems.append(Problem(doc.file, "autoscaling/customMetrics", "duplicate custom metric name", doc.line_of(("autoscaling", "customMetrics"))))
@@ -589,6 +606,7 @@ def _check_environments(docs: list[SourceDoc], envs: dict[str, Environment], com
             problems.append(Problem(doc.file, "promotesFrom", f"expected one of {', '.join(sorted(envs))}, found unknown environment {env.promotes_from!r}", doc.line_of(("promotesFrom",))))
         if env.promotes_from == env.name:
             problems.append(Problem(doc.file, "promotesFrom", "an environment cannot promote from itself", doc.line_of(("promotesFrom",))))
+        problems.extend(delivery_problems(doc.file, ("delivery",), env.delivery, doc.line_of))
         source = envs.get(env.promotes_from) if env.promotes_from else None
         metric_series: dict[str, tuple[str, str]] = {}  # adapter metric name -> (series, first component)
         for cname, s in env.components:
@@ -618,6 +636,7 @@ def _check_environments(docs: list[SourceDoc], envs: dict[str, Environment], com
                 problems.append(Problem(doc.file, "/".join(path + ("image",)), "an enabled component needs image.tag", doc.line_of(path)))
             elif env.requires_digest and not s.image.digest:
                 problems.append(Problem(doc.file, "/".join(path + ("image", "digest")), f"environment {env.name} requires images pinned by digest ({_digest_reason(env)}); found tag {s.image.tag!r} without digest", doc.line_of(path + ("image",))))
+            problems.extend(delivery_problems(doc.file, path + ("delivery",), s.delivery, doc.line_of, comp.kind))
             auto = s.autoscaling or comp.autoscaling
             for m in auto.custom_metrics if auto else ():
                 # One Prometheus Adapter rule per metric name: two series under one name cannot both be served.

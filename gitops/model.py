@@ -166,6 +166,27 @@ class Alerting:
 
 
 @dataclass(frozen=True)
+class CanaryStep:
+    """One canary step: shift ``set_weight`` percent to the new version, or pause (``""``: until promoted)."""
+
+    set_weight: int | None = None
+    pause: str | None = None
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """A ``delivery:`` block as written (inventory, environment, or environment component); None = unset.
+
+    gitops/delivery.py merges the levels into the effective ``Delivery``.
+    """
+
+    strategy: Literal["rolling", "canary", "blueGreen"] | None = None
+    steps: tuple[CanaryStep, ...] | None = None
+    analysis: bool | None = None
+    auto_promotion: bool | None = None
+
+
+@dataclass(frozen=True)
 class Component:
     name: str
     kind: ComponentKind
@@ -201,6 +222,7 @@ class Component:
     source_repository: str | None = None
     unauthenticated: Unauthenticated | None = None
     external_egress: tuple[ExternalEgress, ...] = ()
+    delivery: DeliverySettings = DeliverySettings()
 
     @property
     def is_workload(self) -> bool:
@@ -245,6 +267,7 @@ class ComponentSettings:
     autoscaling: Autoscaling | None = None
     env: tuple[tuple[str, str], ...] = ()
     secret_keys: tuple[tuple[str, SecretRef], ...] = ()
+    delivery: DeliverySettings = DeliverySettings()
 
 
 @dataclass(frozen=True)
@@ -346,6 +369,7 @@ class Environment:
     source_file: str = ""
     decommissioned: tuple[str, ...] = ()
     aws_account_id: str | None = None
+    delivery: DeliverySettings = DeliverySettings()
     # The one definition of "production", computed once by the loader from the promotion chain: the end of a
     # chain (something promotes into it, nothing promotes out of it). Gates, policies and validation ask this.
     production: bool = False

@@ -167,7 +167,10 @@ def test_ebs_csi_add_on_runs_with_its_own_irsa_role():
 
 @pytest.mark.parametrize("env", ENVS)
 def test_gateway_probes_only_its_process_and_exempts_probe_and_scrape_paths(env):
-    deploy = _yaml(f"dist/{env}/api-gateway/deployment-api-gateway.yaml")
+    # A Deployment, or a Rollout where the environment delivers the gateway progressively: same pod template.
+    (workload,) = [p for p in (REPO / "dist" / env / "api-gateway").glob("*-api-gateway.yaml")
+                   if p.name.startswith(("deployment-", "rollout-"))]
+    deploy = _yaml(str(workload.relative_to(REPO)))
     c = deploy["spec"]["template"]["spec"]["containers"][0]
     gateway = platform().component("api-gateway")
     paths = {p: c[p]["httpGet"]["path"] for p in ("livenessProbe", "readinessProbe", "startupProbe")}

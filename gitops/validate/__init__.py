@@ -28,6 +28,7 @@ from .documents import Doc, LineIndex, ParseCache, manifest_files, read_document
 from .envset import EnvSet
 from .findings import Finding, Hit, ValidationReport, Waiver, format_path
 from .policies import check_disruption_budgets, check_document
+from .rollout_checks import check_rollouts
 from .rules import RULES
 from .schemas import SchemaStore, schema_version
 from .security import check_security
@@ -159,7 +160,7 @@ def _run(root, envs, schema_locations, base_ref, k8s_version, allow_kinds, use_c
         for d in es.docs:
             hits.extend(check_document(d, es))
         hits.extend(check_disruption_budgets(es))
-        for hit in itertools.chain(check_environment(es, hosts), check_runtime(es)):
+        for hit in itertools.chain(check_environment(es, hosts), check_runtime(es), check_rollouts(es)):
             hit.env = hit.env or name
             hits.append(hit)
     hits.extend(check_hosts_unique(hosts))
@@ -171,7 +172,7 @@ def _run(root, envs, schema_locations, base_ref, k8s_version, allow_kinds, use_c
     # findings about it are consequences (a port "8080" string never matches 8080): report the cause only.
     invalid = {h.doc.ref for h in hits if h.doc is not None and h.rule_id in ("SCH001", "SCH002", "SCH004")}
     if invalid:
-        hits = [h for h in hits if h.rule_id[:3] not in ("XRF", "ARG") or not invalid.intersection(h.objects())]
+        hits = [h for h in hits if h.rule_id[:3] not in ("XRF", "ARG", "ROL") or not invalid.intersection(h.objects())]
 
     cache.save()  # only after every input error had its chance: bad input writes nothing
     report = ValidationReport(documents=len(docs), environments=selected, schema_locations=locations)

@@ -20,7 +20,8 @@ class Rule:
 
     @property
     def category(self) -> str:
-        return {"SCH": "schema", "POL": "policy", "XRF": "cross-resource", "ARG": "argocd", "SEC": "security"}[self.id[:3]]
+        return {"SCH": "schema", "POL": "policy", "XRF": "cross-resource", "ARG": "argocd", "SEC": "security",
+                "ROL": "progressive-delivery"}[self.id[:3]]
 
     def as_dict(self) -> dict:
         return {"id": self.id, "name": self.name, "severity": self.severity, "category": self.category,
@@ -137,6 +138,24 @@ _RULES = [
          "ConfigMaps are readable by everyone with repository or namespace access and land in every promotion diff"),
     Rule("SEC003", "object-size", "error", "every object is at most 1 MiB as JSON",
          "the API server (ConfigMap/Secret data) and etcd refuse larger objects, so the sync fails"),
+    # --- progressive delivery (Argo Rollouts; gitops/validate/rollout_checks.py)
+    Rule("ROL001", "rollout-selector", "error", "a Rollout's spec.selector matches the labels of its pod template",
+         "the API server accepts the mismatch, but the controller cannot adopt its own pods and the Rollout never becomes healthy"),
+    Rule("ROL002", "rollout-strategy-references", "error",
+         "the Services and Ingress a Rollout's strategy names exist, select its pods, and the stable Ingress routes to the stable Service",
+         "the controller stops with InvalidSpec on a missing Service or Ingress, so no new version is ever rolled out"),
+    Rule("ROL003", "rollout-analysis-template", "error", "every AnalysisTemplate a Rollout uses exists and gets every argument it declares",
+         "a missing template or argument fails the AnalysisRun, which aborts every canary back to stable"),
+    Rule("ROL004", "analysis-series", "error",
+         "analysis queries read only series the component exports (inventory alerting/customMetrics) or kube_*/container_*",
+         "a query on a series nobody exports returns nothing: every measurement is inconclusive and every rollout pauses"),
+    Rule("ROL005", "hpa-target-kind", "error", "an HPA targets its component's workload kind (Rollout or Deployment) with the matching apiVersion",
+         "an HPA that still targets the Deployment a Rollout replaced scales nothing, and the Rollout runs at a fixed size"),
+    Rule("ROL006", "single-workload", "error", "a component runs as exactly one long-running workload (a Rollout or a Deployment, not both)",
+         "a Deployment left next to a Rollout runs the old pods behind the same Service, outside every canary"),
+    Rule("ROL007", "canary-without-analysis", "warning",
+         "a canary/blueGreen Rollout whose environment asks for analysis has one (the component declares its request metrics)",
+         "without analysis a bad version reaches every user once the pauses elapse; nothing aborts it automatically"),
 ]
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}
