@@ -147,6 +147,9 @@ class Component:
     source_file: str = ""
     # "owner/name" of the application repository holding source_path (inventory source.repository).
     source_repository: str | None = None
+    # Jobs only: the long-running component whose Application runs this Job as a Sync hook
+    # before rolling its workload (inventory runsBefore; charts/syncorder.py, docs/argocd.md).
+    runs_before: str | None = None
 
     @property
     def is_workload(self) -> bool:

@@ -113,6 +113,22 @@ _RULES = [
          "two owners fight forever: each sync reverts the other and pruning can delete live objects"),
     Rule("ARG004", "prod-decommission-acknowledged", "error", "a component removed from prod is listed in environments/prod.yaml decommissioned",
          "with pruning on, deleting a folder deletes the running service; that must be a deliberate, reviewed decision"),
+    # --- Argo CD sync plan (gitops/syncplan/model.py; `gitops sync-plan` prints the same model)
+    Rule("ARG005", "crd-provided-before-use", "error",
+         "a custom resource's CRD comes from the same or an earlier-wave Application, which syncs with SkipDryRunOnMissingResource",
+         "a dry run against a missing CRD fails the whole sync, and after its retries Argo CD does not retry the same revision"),
+    Rule("ARG006", "secret-before-consumer", "error",
+         "the ExternalSecret writing a pod's Secret syncs in an earlier wave (or earlier Application) than the pod",
+         "kind order puts custom resources after Deployments and Jobs: pods start before their Secret exists"),
+    Rule("ARG007", "hook-with-its-workload", "error",
+         "a Job hook that prepares a workload (migrations) is in the workload's Application, in an earlier wave",
+         "a version bump re-syncs only the workload's Application; a hook elsewhere runs late or not at all"),
+    Rule("ARG008", "component-project-scoped", "error",
+         "AppProjects of component Applications allow no cluster-scoped kind and whitelist their namespaced kinds",
+         "one permissive project lets any component folder create Namespaces, ClusterIssuers or RoleBindings"),
+    Rule("ARG009", "cascade-delete-protected", "error",
+         "Namespaces, ClusterSecretStores and child Applications carry Delete=false (or Delete=confirm); the root has no cascading finalizer",
+         "`argocd app delete` cascades by default: one command would delete the namespace and everything in it"),
 ]
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}
