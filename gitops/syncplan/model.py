@@ -237,12 +237,12 @@ def _position(step: Step) -> tuple:
 
 def _secret_stalls(plan: Plan):
     """ARG006: a pod that can start before the ExternalSecret that writes its Secret."""
-    sources: dict[str, tuple[AppPlan, Step]] = {}
+    sources: dict[str, list[tuple[AppPlan, Step]]] = {}
     for app in plan.apps:
         for step in app.steps:
             if step.kind == "ExternalSecret" and step.doc is not None:
                 target = dig(step.doc.data, "spec", "target", "name") or step.name
-                sources.setdefault(str(target), (app, step))
+                sources.setdefault(str(target), []).append((app, step))
     for app in plan.apps:
         for step in app.steps:
             if step.doc is None:
@@ -250,7 +250,8 @@ def _secret_stalls(plan: Plan):
             for secret in _secret_names(step.doc):
                 if secret not in sources:
                     continue
-                src_app, src = sources[secret]
+                # The writer in the same Application if there is one (ARG003 reports duplicates).
+                src_app, src = next((e for e in sources[secret] if e[0] is app), sources[secret][0])
                 if src_app is app:
                     if _position(src) < _position(step):
                         continue
