@@ -76,7 +76,10 @@ DEFAULT_MANUAL_WINDOWS = (
 )
 
 RETRY = {"limit": 5, "backoff": {"duration": "10s", "factor": 2, "maxDuration": "3m"}}
+# Triggers and templates are defined in argocd-notifications-cm by infra/terraform/modules/argocd.
 NOTIFY_TRIGGERS = ("on-health-degraded", "on-sync-failed")
+# Where a person syncs (prod), the channel also records each successful sync: who shipped what, when.
+MANUAL_SYNC_TRIGGERS = ("on-sync-succeeded",)
 DOCS_PATH = "docs/argocd.md"
 RUNBOOK_ANCHOR = "runbook-sync-failed-or-degraded"
 
@@ -129,7 +132,8 @@ def _labels(env: Environment, layer: str, team: str = "platform", tier: str = "p
 
 
 def _annotations(env: Environment, wave: int | None, *, git_source: bool) -> dict:
-    ann = {f"notifications.argoproj.io/subscribe.{t}.slack": env.argocd.slack_channel for t in NOTIFY_TRIGGERS}
+    triggers = NOTIFY_TRIGGERS + (() if env.auto_sync else MANUAL_SYNC_TRIGGERS)
+    ann = {f"notifications.argoproj.io/subscribe.{t}.slack": env.argocd.slack_channel for t in triggers}
     # Diff through a server-side dry run: fields the API server defaults are not OutOfSync noise.
     ann["argocd.argoproj.io/compare-options"] = "ServerSideDiff=true"
     if wave is not None:
