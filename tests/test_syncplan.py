@@ -224,3 +224,91 @@ def test_list_rules_shows_the_sync_rules():
     assert proc.returncode == 0
     for rule in SYNC_RULES:
         assert rule in proc.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# inventory runsBefore: the hook goes into its workload's Application; bad references are input errors
+# ---------------------------------------------------------------------------------------------
+
+MIGRATIONS = """\
+name: stock-migrations
+kind: job
+runsBefore: stock-service
+description: Stock schema migrations.
+owner: inventory
+tier: batch
+language: python
+runtime: python:3.11-slim
+source: {path: services/stock-service}
+image: ghcr.io/meetinity/stock-service
+build: docker build services/stock-service
+start: alembic upgrade head
+command: [alembic, upgrade, head]
+resources:
+  requests: {cpu: 50m, memory: 64Mi}
+  limits: {cpu: 100m, memory: 128Mi}
+env:
+  - {name: DATABASE_URL, secret: {key: shared/database, property: url}, required: true}
+dependencies:
+  - {name: postgresql, port: 5432}
+"""
+
+
+def _enable(root: Path, env: str, name: str, settings: dict | None) -> None:
+    path = root / "environments" / f"{env}.yaml"
+    data = yaml.safe_load(path.read_text())
+    if settings is None:
+        data["components"].pop(name, None)
+    else:
+        data["components"][name] = settings
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_runs_before_puts_the_job_hook_in_the_workload_application(mini):
+    (mini / "inventory" / "stock-migrations.yaml").write_text(MIGRATIONS)
+    _enable(mini, "dev", "stock-migrations", {"enabled": True, "image": {"tag": "v1.0.0"}})
+    run_gitops(mini, "synth", check=True)
+    assert not (mini / "argocd/dev/application-stock-migrations.yaml").exists()
+    app = docs(mini, "argocd/dev/application-stock-service.yaml")[0]
+    assert [s["path"] for s in app["spec"]["sources"]] == ["dist/dev/stock-service", "dist/dev/stock-migrations"]
+    assert app["metadata"]["annotations"]["argocd.argoproj.io/manifest-generate-paths"] == \
+        "/dist/dev/stock-service;/dist/dev/stock-migrations"
+    job = docs(mini, "dist/dev/stock-migrations/job-stock-migrations.yaml")[0]["metadata"]["annotations"]
+    assert job["argocd.argoproj.io/hook"] == "Sync" and job["argocd.argoproj.io/hook-delete-policy"] == "BeforeHookCreation"
+    assert job["meetinity.io/runs-before"] == "stock-service" and job["argocd.argoproj.io/sync-wave"] == "0"
+    es = docs(mini, "dist/dev/stock-migrations/externalsecret-stock-migrations-secrets.yaml")[0]
+    assert es["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] == "-1"
+    deploy = docs(mini, "dist/dev/stock-service/deployment-stock-service.yaml")[0]
+    assert deploy["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] == "1"
+    proc = run_gitops(mini, "sync-plan", "--env", "dev", "--format", "json")
+    assert proc.returncode == 0, proc.stdout
+    steps = [(s["kind"], s["name"]) for a in json.loads(proc.stdout)["applications"] if a["name"] == "stock-service"
+             for s in a["steps"]]
+    assert steps.index(("Job", "stock-migrations")) < steps.index(("Deployment", "stock-service"))
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda t: t.replace("runsBefore: stock-service", "runsBefore: stock-servise"),
+     "runsBefore: expected the name of an inventory component, found unknown 'stock-servise'"),
+    (lambda t: t.replace("runsBefore: stock-service", "runsBefore: postgresql"),
+     "runsBefore: expected a long-running component (api, frontend, worker), found 'postgresql'"),
+    (lambda t: t.replace("kind: job", "kind: cronjob") + "schedule: '@daily'\n",
+     "runsBefore: only job components run as a hook before a workload; this one is 'cronjob'"),
+])
+def test_bad_runs_before_is_a_located_input_error(mini, change, expected):
+    (mini / "inventory" / "stock-migrations.yaml").write_text(change(MIGRATIONS))
+    _enable(mini, "dev", "stock-migrations", {"enabled": True, "image": {"tag": "v1.0.0"}})
+    proc = run_gitops(mini, "synth")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "inventory/stock-migrations.yaml:3" in proc.stderr and expected in proc.stderr
+    assert not (mini / "dist").exists() and not (mini / "argocd").exists()
+
+
+def test_hook_whose_workload_is_disabled_is_an_input_error(mini):
+    (mini / "inventory" / "stock-migrations.yaml").write_text(MIGRATIONS)
+    _enable(mini, "prod", "stock-migrations", {"enabled": True, "image": {"tag": "v1.0.0", "digest": "sha256:" + "4" * 64}})
+    _enable(mini, "prod", "stock-service", {"enabled": False})
+    proc = run_gitops(mini, "synth")
+    assert proc.returncode == 2
+    assert "prod.yaml" in proc.stderr and "stock-migrations runs before stock-service" in proc.stderr
+    assert not (mini / "dist").exists()
