@@ -3,6 +3,7 @@ and on tampered copies of it (each tampering recreates one class of bootstrap st
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -312,3 +313,21 @@ def test_hook_whose_workload_is_disabled_is_an_input_error(mini):
     assert proc.returncode == 2
     assert "prod.yaml" in proc.stderr and "stock-migrations runs before stock-service" in proc.stderr
     assert not (mini / "dist").exists()
+
+
+DOCS = REPO / "docs" / "argocd.md"
+BEGIN, END = "<!-- sync-plan prod: begin -->\n", "<!-- sync-plan prod: end -->\n"
+
+
+def test_docs_show_the_current_prod_plan():
+    """docs/argocd.md pastes `gitops sync-plan --env prod`; UPDATE_GOLDEN=1 refreshes it."""
+    proc = run_gitops(REPO, "sync-plan", "--env", ENV)
+    assert proc.returncode == 0
+    block = f"{BEGIN}```text\n{proc.stdout.rstrip()}\n```\n{END}"
+    text = DOCS.read_text()
+    start, end = text.index(BEGIN), text.index(END) + len(END)
+    if os.environ.get("UPDATE_GOLDEN"):
+        text = text[:start] + block + text[end:]
+        DOCS.write_text(text)
+        start, end = start, start + len(block)
+    assert text[start:end] == block, "docs/argocd.md shows an old sync plan: UPDATE_GOLDEN=1 pytest tests/test_syncplan.py -k docs"
