@@ -17,7 +17,7 @@ from ..errors import InputError
 from ..validate.documents import Doc, parse_documents
 from ..validate.k8s import dig, pod_template
 from . import order
-from .providers import BOOTSTRAP, CRD_GROUPS_BY_CHART, is_builtin, rendered_cr_kinds
+from .providers import BOOTSTRAP, BOOTSTRAP_KINDS, CRD_GROUPS_BY_CHART, is_builtin, rendered_cr_kinds
 
 RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 RUNS_BEFORE = "meetinity.io/runs-before"
@@ -95,9 +95,10 @@ class Plan:
     stalls: list[Stall] = field(default_factory=list)
 
     def provider_of(self, group: str, kind: str) -> str:
+        if (group, kind) in BOOTSTRAP_KINDS:
+            return BOOTSTRAP
         if is_builtin(group, kind):
-            return "built in" if (group, kind) not in {("argoproj.io", "Application"), ("argoproj.io", "AppProject"),
-                                                       ("argoproj.io", "ApplicationSet")} else BOOTSTRAP
+            return "built in"
         providers = [a for a in self.apps if group in a.provides]
         return providers[0].name if providers else "nobody"
 
