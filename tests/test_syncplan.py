@@ -331,3 +331,14 @@ def test_docs_show_the_current_prod_plan():
         DOCS.write_text(text)
         start, end = start, start + len(block)
     assert text[start:end] == block, "docs/argocd.md shows an old sync plan: UPDATE_GOLDEN=1 pytest tests/test_syncplan.py -k docs"
+
+
+def test_cr_that_no_application_installs(prod):
+    widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": "meetinity-prod"}}
+    (prod / f"dist/{ENV}/user-service/widget-w.yaml").write_bytes(dump_objects([widget]))
+    # with SkipDryRunOnMissingResource the CRD may come from outside Argo CD: the plan shows "from nobody"
+    code, plan = plan_json(prod)
+    assert code == 0
+    assert "Widget (example.com) from nobody" in {a["name"]: a for a in plan["applications"]}["user-service"]["crds_from"]
+    edit(prod, APP, lambda d: d["spec"]["syncPolicy"]["syncOptions"].remove("SkipDryRunOnMissingResource=true"))
+    assert ("ARG005", "user-service", "Widget/meetinity-prod/w") in stalls(prod)

@@ -188,11 +188,14 @@ def _crd_stalls(plan: Plan):
             target = step.doc or app.doc
             where = ("metadata",) if step.doc is not None else ("spec", "source", "helm", "valuesObject")
             if not providers:
-                yield Stall("ARG005", app, target, where,
-                            f"Application {app.name} syncs {step.label()} ({step.group}), but no Application installs "
-                            f"its CRD: the sync fails with 'the server could not find the requested resource'",
-                            "add the add-on that installs the CRD (charts/addons.py) and its chart to "
-                            "gitops/syncplan/providers.py, or remove the resource", [app.doc])
+                # Installed outside Argo CD (Terraform, by hand)? Then only the dry run can fail the sync.
+                if not app.skip_dry_run(step):
+                    yield Stall("ARG005", app, target, where,
+                                f"Application {app.name} syncs {step.label()} ({step.group}), but no Application installs "
+                                f"its CRD and the sync does not skip the dry run: it fails with 'the server could not "
+                                "find the requested resource' unless the CRD exists beforehand",
+                                "add the add-on that installs the CRD (charts/addons.py) and its chart to "
+                                "gitops/syncplan/providers.py, or set SkipDryRunOnMissingResource=true", [app.doc])
                 continue
             provider = min(providers, key=lambda a: a.wave)
             if provider.wave > app.wave:
