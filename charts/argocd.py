@@ -41,6 +41,7 @@ Policy choices (docs/argocd.md explains each):
 """
 from __future__ import annotations
 
+from gitops.conventions import ARGOCD_NAMESPACE, PLATFORM_DIR
 from gitops.errors import InputError, Problem
 from gitops.model import Component, Environment, Platform, SyncWindow
 from gitops.syncplan.providers import CRD_GROUPS_BY_CHART, rendered_cr_kinds
@@ -50,7 +51,6 @@ from .context import ComponentContext
 from .labels import MANAGED_BY, PART_OF
 
 API = "argoproj.io/v1alpha1"
-ARGOCD_NAMESPACE = "argocd"
 IN_CLUSTER = "https://kubernetes.default.svc"
 TARGET_REVISION = "main"
 RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io"
@@ -59,7 +59,6 @@ ROOT_APP = "root"
 PLATFORM_APP = "platform"
 ISSUERS_APP = "cluster-issuers"
 ISSUERS_DIR = "cluster-issuers"
-PLATFORM_DIR = "platform"
 RELEASE_MANAGER_ROLE = "release-manager"
 
 WAVE_PROJECTS = -50

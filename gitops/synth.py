@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .errors import InputError
-from .load import ENVIRONMENTS_DIR, INVENTORY_DIR, load_platform
+from .errors import InputError, Problem
+from .load import ENVIRONMENTS_DIR, INVENTORY_DIR, check_environment_names, load_platform
 from .model import Platform
 from .outputs import ENV_FILES, ENV_TREES, GLOBAL_FILES, resolve_renderer
-from .render import PLATFORM_DIR, render_environment
+from .conventions import PLATFORM_DIR
+from .render import render_environment
 from .tree import TreeDiff, compare_tree, stage_tree, swap_in, write_file_atomic
 
 CACHE_DIR = ".cache/synth"
@@ -212,9 +213,7 @@ def synth(root: Path | str = ".", envs: list[str] | None = None, *, check: bool 
     root = Path(root).resolve()
     known = sorted(p.stem for p in (root / ENVIRONMENTS_DIR).glob("*.yaml"))
     if envs:
-        unknown = [e for e in envs if e not in known]
-        if unknown:
-            raise InputError(f"unknown environment(s) {', '.join(unknown)}; expected one of {', '.join(known)}")
+        check_environment_names(root, envs)
     result = SynthResult()
 
     if services:
@@ -377,7 +376,8 @@ def _synth_services(root: Path, platform: Platform, selected: list[str], service
     names = {c.name for c in platform.components}
     unknown = [s for s in services if s not in names]
     if unknown:
-        raise InputError(f"unknown component(s) {', '.join(unknown)}")
+        raise InputError([Problem("(command line)", "--service", f"unknown component {name!r}; expected one of {', '.join(sorted(names))}")
+                          for name in unknown])
     units = [(env, service) for env in selected for service in services
              if service in {c.name for c in platform.enabled_components(platform.environment(env))}]
     rendered: dict[str, dict[str, bytes]] = {env: {} for env in selected}

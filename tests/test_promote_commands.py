@@ -33,8 +33,13 @@ def test_bump_rejects_bad_input_and_writes_nothing(setup):
         assert message in str(exc.value), kwargs
     # Through the CLI: exit code 2, located message.
     proc = gitops(setup, None, "bump", "--env", "dev", "--service", "shop-api", "--tag", "latest", expect=2)
-    assert "--tag at image.tag: expected a string matching" in proc.stderr
-    proc = gitops(setup, None, "bump", "--env", "qa", "--service", "shop-api", "--tag", "v1", expect=2)
+    assert "--tag at image.tag: expected a pinned tag (vX.Y.Z or sha-<7>), found 'latest'" in proc.stderr
+    # What --help promises is what is checked: the same words, from the schema.
+    assert "a pinned tag (vX.Y.Z or sha-<7>)" in " ".join(gitops(setup, None, "bump", "--help").stdout.split())
+    for tag in ("V0.3.0", "LATEST", "v1.3", "sha-ABCDEF1"):
+        proc = gitops(setup, None, "bump", "--env", "dev", "--service", "shop-api", "--tag", tag, expect=2)
+        assert f"expected a pinned tag (vX.Y.Z or sha-<7>), found '{tag}'" in proc.stderr
+    proc = gitops(setup, None, "bump", "--env", "qa", "--service", "shop-api", "--tag", "v1.3.0", expect=2)
     assert "unknown environment 'qa'" in proc.stderr
     assert setup.snapshot() == before
 

@@ -67,8 +67,8 @@ def test_promotion_flow(world):
     assert "| ✏️ changed | `Deployment shop-staging/shop-api` | image, labels |" in body
     assert "`ghcr.io/meetinity/shop-api:v1.2.0@sha256:1111" in body and "/compare/main..." + branch in body
     assert "### Reviewer checklist" in body and "- [ ] " in body
-    # gitops validate ran on the re-rendered staging (or, without gitops.validate, the skip is visible).
-    assert "**validation** (passed)" in body or "validation NOT run" in body
+    # gitops validate ran on the re-rendered staging with no option (the repository's CRD schemas).
+    assert "**validation** (passed)" in body
     assert fake.labels[1] == ["promotion", "env:staging"]
     assert fake.requested[1]["team_reviewers"] == ["platform"]
 

@@ -16,7 +16,6 @@ from gitops.syncplan import order
 from gitops.validate import run_validation
 
 from .conftest import REPO, run_gitops
-from .test_validate import LOCATIONS, needs_crds
 
 ENV = "prod"
 SYNC_RULES = ("ARG005", "ARG006", "ARG007", "ARG008", "ARG009")
@@ -62,7 +61,7 @@ def stalls(root: Path) -> list[tuple[str, str | None, str | None]]:
 
 
 def sync_findings(root: Path) -> list[tuple[str, list[str]]]:
-    report = run_validation(root, envs=[ENV], schema_locations=LOCATIONS, base_ref=None, use_cache=False)
+    report = run_validation(root, envs=[ENV], base_ref=None, use_cache=False)
     return sorted((f.rule_id, f.objects) for f in report.findings if f.rule_id in SYNC_RULES)
 
 
@@ -107,7 +106,6 @@ def test_kind_order_is_argo_cds():
     assert keys[0][0] == -1 and keys[1][1] == -1 and keys[-1][2] == 0
 
 
-@needs_crds
 def test_committed_prod_output_has_no_sync_findings(prod):
     assert sync_findings(prod) == []
 
@@ -137,7 +135,6 @@ def test_component_project_whitelists_exactly_the_kinds_the_generator_emits():
 APP = f"argocd/{ENV}/application-user-service.yaml"
 
 
-@needs_crds
 def test_cr_without_skip_dry_run_stalls(prod):
     edit(prod, APP, lambda d: d["spec"]["syncPolicy"]["syncOptions"].remove("SkipDryRunOnMissingResource=true"))
     found = stalls(prod)
@@ -157,7 +154,6 @@ def test_cr_whose_crd_comes_in_a_later_wave_stalls(prod):
     assert ("ARG005", "user-service", "ExternalSecret/meetinity-prod/user-service-secrets") in found
 
 
-@needs_crds
 def test_secret_consumer_before_its_external_secret(prod):
     rel = f"dist/{ENV}/user-service/externalsecret-user-service-secrets.yaml"
     edit(prod, rel, lambda d: d["metadata"].setdefault("annotations", {}).update({"argocd.argoproj.io/sync-wave": "1"}))
@@ -166,7 +162,6 @@ def test_secret_consumer_before_its_external_secret(prod):
                                                "ExternalSecret/meetinity-prod/user-service-secrets"])]
 
 
-@needs_crds
 def test_hook_in_another_application_than_its_workload(prod):
     """Today's layout: the migration Job synced by its own Application while user-service rolls alone."""
     def single_source(d):
@@ -187,7 +182,6 @@ def test_hook_after_its_workload_in_the_same_application(prod):
     assert stalls(prod) == [("ARG007", "user-service", "Job/meetinity-prod/user-service-migrations")]
 
 
-@needs_crds
 def test_component_project_allowing_cluster_scoped_kinds(prod):
     rel = f"argocd/{ENV}/appproject-meetinity-{ENV}.yaml"
     edit(prod, rel, lambda d: d["spec"].update(clusterResourceWhitelist=[{"group": "", "kind": "Namespace"}]))
@@ -196,7 +190,6 @@ def test_component_project_allowing_cluster_scoped_kinds(prod):
     assert [r for r, _, _ in stalls(prod)] == ["ARG008"]
 
 
-@needs_crds
 def test_unprotected_namespace_cluster_secret_store_and_children(prod):
     edit(prod, f"dist/{ENV}/platform/namespace-meetinity-prod.yaml",
          lambda d: d["metadata"]["annotations"].pop("argocd.argoproj.io/sync-options"))

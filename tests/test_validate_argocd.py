@@ -10,9 +10,8 @@ import pytest
 from gitops.errors import InputError
 from gitops.validate.argocd_checks import argo_glob, destination_permitted
 
-from .test_validate import cli, LOCATIONS, edit, load_docs, needs_crds, summary, validate, vbase, vroot, write  # noqa: F401
-
-pytestmark = needs_crds
+from .conftest import run_cli
+from .test_validate import edit, load_docs, summary, validate, vbase, vroot, write  # noqa: F401
 
 APP = "argocd/dev/application-shop-api.yaml"
 PROJECT = "argocd/dev/appproject-meetinity-dev.yaml"
@@ -137,7 +136,7 @@ def test_component_removed_from_prod_needs_acknowledgement(repo):
     assert validate(repo, envs=["prod"], base_ref="HEAD").findings == []
     assert summary(validate(repo, envs=["prod"], base_ref="HEAD~1")) == [
         ("ARG004", ["Application/stock-service"]), ("ARG004", ["dist/prod/stock-service/"])]
-    proc = cli(repo, "validate", "--env", "prod", "--base", "HEAD~1", "--schema-location", LOCATIONS[0])
+    proc = run_cli(repo, "validate", "--env", "prod", "--base", "HEAD~1")
     assert proc.returncode == 1 and "ARG004" in proc.stdout
 
 

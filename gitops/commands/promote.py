@@ -5,7 +5,9 @@ Thin: parse flags, call gitops.promote / gitops.diff, print, map errors to exit 
 """
 from __future__ import annotations
 
+import json
 import sys
+from importlib import resources
 from pathlib import Path
 
 import click
@@ -21,7 +23,7 @@ github_options = [
     click.option("--github-repo", "repository", default=None,
                  help="owner/repo on GitHub (default: from the remote URL, else $GITHUB_REPOSITORY)."),
     click.option("--schema-location", "schema_locations", multiple=True, envvar="GITOPS_SCHEMA_LOCATION",
-                 help="CRD schema folder or URL template for validation (repeatable; default: the validator's)."),
+                 help="Extra CRD schema folder or URL template for validation, after the repository's own (repeatable)."),
 ]
 
 
@@ -161,10 +163,17 @@ def status_command(ctx, fmt):
         click.echo(status_text(data), nl=False)
 
 
+def _tag_rule() -> str:
+    """The schema's own words for image.tag, so --help and the check cannot disagree."""
+    schema = json.loads(resources.files("gitops.schemas").joinpath("environment.schema.json").read_text())
+    return schema["$defs"]["componentSettings"]["properties"]["image"]["properties"]["tag"]["x-expected"]
+
+
 @click.command("bump")
 @click.option("--env", "env", required=True, help="Environment to update (usually dev).")
 @click.option("--service", required=True, help="Component whose image was built.")
-@click.option("--tag", required=True, help="Image tag (vX.Y.Z or sha-<7>; never latest).")
+@click.option("--tag", required=True, help=f"Image tag: {_tag_rule()}. Checked against environment.schema.json "
+                                           "(the tags images.yml pushes; a moving tag such as latest names no build).")
 @click.option("--digest", default=None, help="Image digest sha256:<64 hex> (required where policy.requireDigest).")
 @format_option
 @click.pass_context

@@ -13,7 +13,8 @@ from .common import EXIT_FINDINGS, emit_json, format_option, handle_errors, prog
 @click.command("synth")
 @click.option("--env", "envs", multiple=True, help="Only this environment (repeatable). Default: all.")
 @click.option("--service", "services", multiple=True, help="Only re-render this component's folder (repeatable).")
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 and list stale files when dist/ does not match the inputs.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 and name every generated path (dist/, argocd/, "
+              "CODEOWNERS, docs, compose, tfvars) that does not match the inputs.")
 @click.option("--no-cache", is_flag=True, help="Render every environment even if its inputs hash is unchanged.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Parallel environment renders (default: CPU count).")
 @format_option
@@ -34,7 +35,8 @@ def synth_command(ctx, envs, services, check, no_cache, jobs, fmt):
         if fmt == "json":
             emit_json({"ok": not stale, "stale": stale, "seconds": round(elapsed, 3)})
         elif stale:
-            click.echo("dist/ is stale; run `make synth` (or `gitops synth`) and commit the result:")
+            # Name what is stale (a tree or a file), not "dist/": CODEOWNERS, argocd/ or the docs can be the stale ones.
+            click.echo(f"stale: {', '.join(sorted(stale))}; run `make synth` (or `gitops synth`) and commit the result:")
             for tree, lines in sorted(stale.items()):
                 for line in lines:
                     kind, _, rel = line.partition(" ")

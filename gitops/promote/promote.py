@@ -38,7 +38,7 @@ from . import body as bodies
 from .body import Plan, ServiceChange
 from .envfile import EnvFile, plain_values
 from .gates import (Gate, GateFailed, Validator, checkout_gate, default_branch_gate, default_validator,
-                    hold_gate, is_production, order_gate)
+                    hold_gate, order_gate)
 from .git import Git, GitError, PushRejected, parse_remote, temp_worktree
 from .github import DEFAULT_API, GitHub, GitHubError, split_reviewers, web_url
 from .holds import read_hold
@@ -56,7 +56,7 @@ class Options:
     repository: str | None = None     # owner/repo; default: from the remote URL, else GITHUB_REPOSITORY
     dry_run: bool = False
     validator: Validator | None = None
-    schema_locations: list[str] | None = None  # CRD schemas for validation (default: the validator's default)
+    schema_locations: list[str] | None = None  # extra CRD schema locations for validation (the repository's own come first)
     progress: Callable[[str], None] = field(default=lambda message: None)
 
     @classmethod
@@ -219,18 +219,18 @@ def promote(root: Path | str, source: str | None, target: str, services: list[st
     if not changes:
         return Outcome("nothing", f"nothing to promote: {target} already runs {source}'s versions of "
                                   f"{', '.join(selected) or 'every shared service'}; no branch, no pull request")
-    if platform.environment(target).require_digest:
+    if platform.environment(target).requires_digest:
         unpinned = [c.name for c in changes if not c.new.get("image.digest")]
         if unpinned:
             raise InputError([Problem(src_file.display, f"components/{name}/image/digest",
-                                      f"{target} requires images pinned by digest (policy.requireDigest) but {source} "
+                                      f"{target} requires images pinned by digest but {source} "
                                       f"runs {name} {src_file.values(name).get('image.tag')} without one; record the "
                                       f"digest in {source} first (gitops bump --digest)") for name in unpinned])
 
     ctx.fetch()
     gates[2] = hold_gate(ctx.root, ctx.git, target, ctx.remote_ref)
     gates.append(ctx.freshness_gate())
-    if is_production(platform, target):
+    if platform.environment(target).production:
         gates.append(default_branch_gate(ctx.git, source, target, ctx.remote_ref,
                                          {c.name: c.new for c in changes}))
     if any(g.failed for g in gates):
@@ -373,8 +373,7 @@ def _deliver(ctx: _Context, platform: Platform, plan: Plan, edit: Callable[[EnvF
     plan.base_commit = base
     target = plan.target
     env_rel = _env_rel(target)
-    validator = options.validator or (lambda root, env: default_validator(
-        root, env, options.schema_locations, origin=ctx.root))
+    validator = options.validator or (lambda root, env: default_validator(root, env, options.schema_locations))
 
     ctx.say(f"preparing {plan.branch} in a temporary worktree")
     with temp_worktree(git, start) as wt:
