@@ -28,6 +28,7 @@ COMMAND_MODULES = {
     "rollback": "promote",
     "schemas": "schemas",
     "status": "promote",
+    "sync-plan": "syncplan",
     "synth": "synth",
     "validate": "validate",
 }
