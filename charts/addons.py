@@ -25,9 +25,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from gitops.adapter import adapter_rules
+from gitops.conventions import MONITORING_NAMESPACE
 from gitops.model import Environment, Platform
-
-from .network import MONITORING_NAMESPACE
 
 CERT_MANAGER_API = "cert-manager.io/v1"
 SELF_SIGNED_ISSUER = "selfsigned-cluster-issuer"

@@ -4,14 +4,13 @@ The namespace's default-deny policy (platform.py) closes everything else.
 """
 from __future__ import annotations
 
-from gitops.conventions import INGRESS_NAMESPACE
+from gitops.conventions import INGRESS_NAMESPACE, MONITORING_NAMESPACE
 from gitops.model import Component
 
 from .base import emit
 from .context import ComponentContext
 from .labels import selector_labels
 
-MONITORING_NAMESPACE = "monitoring"
 
 DNS_EGRESS = {
     "to": [{

@@ -1,6 +1,7 @@
 """`gitops` command line. Thin: parse flags, call the library, map errors to exit codes.
 
-Exit codes: 0 ok, 1 findings (drift, policy violations, failed operation), 2 usage or input error.
+Exit codes: 0 ok, 1 findings (drift, policy violations, failed operation), 2 usage or input error,
+130 interrupted (SIGINT / Ctrl-C).
 Commands live in gitops/commands/<topic>.py, each exporting ``COMMANDS``. The table below maps a
 command name to its module, which is imported only when that command runs (pip's lazy command
 table): `gitops capacity` never loads the Dockerfile parser or the promotion machinery.
@@ -9,8 +10,13 @@ tests/test_cli.py fails when a module's COMMANDS and this table disagree.
 from __future__ import annotations
 
 import importlib
+import signal
+import sys
+import threading
 
 import click
+
+from .commands.common import EXIT_INTERRUPTED
 
 COMMAND_MODULES = {
     "bump": "promote",
@@ -27,7 +33,7 @@ COMMAND_MODULES = {
     "release": "promote",
     "rollback": "promote",
     "schemas": "schemas",
-    "status": "promote",
+    "status": "status",
     "sync-plan": "syncplan",
     "synth": "synth",
     "validate": "validate",
@@ -43,11 +49,43 @@ def load_command(name: str) -> click.Command | None:
 
 
 class LazyGroup(click.Group):
+    """Commands load lazily; Ctrl-C anywhere in a command: one line and exit 130, never a traceback.
+
+    click's own handling turns KeyboardInterrupt into "Aborted!" and exit 1, which is the
+    findings code here: a CI step or script would read an interrupted run as "found problems".
+    """
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMAND_MODULES)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return load_command(cmd_name)
+
+    def invoke(self, ctx: click.Context):
+        interrupted: list[int] = []
+
+        def on_sigint(signum, frame):
+            interrupted.append(signum)
+            raise KeyboardInterrupt
+
+        # The flag also covers what a Ctrl-C causes indirectly: worker processes and git children get
+        # the same SIGINT (one process group), so the parent may first see a broken pool or a failed git.
+        previous = signal.signal(signal.SIGINT, on_sigint) if threading.current_thread() is threading.main_thread() else None
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            interrupted.append(signal.SIGINT)
+        except SystemExit as exc:
+            if not interrupted or exc.code in (0, None):
+                raise
+        except Exception:
+            if not interrupted:
+                raise
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+        click.echo("\ninterrupted: stopped before finishing; re-run the command", err=True)
+        sys.exit(EXIT_INTERRUPTED)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -19,6 +19,9 @@ PLATFORM_DIR = "platform"
 # generated NetworkPolicies and Argo CD objects name.
 INGRESS_NAMESPACE = "ingress-nginx"
 ARGOCD_NAMESPACE = "argocd"
+# kube-prometheus-stack and prometheus-adapter (charts/addons.py); component NetworkPolicies admit
+# Prometheus scrapes from it.
+MONITORING_NAMESPACE = "monitoring"
 
 # Deployment rollingUpdate.maxSurge, in percent of the replicas. The API server rounds a
 # percentage surge up (k8s.io/apimachinery intstr.GetScaledValueFromIntOrPercent with roundUp=true),

@@ -6,15 +6,20 @@ field path, and expected vs found. Nothing is written by this module.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError
+from jsonschema import validators as jsonschema_validators
 from referencing import Registry, Resource
 
 from .errors import InputError, Problem
+from .inputcheck import file_size_problem, string_problems
+from .namespaces import reserved_namespaces
+from .secretscan import RULE_ID as SECRET_RULE, looks_secret
 from .model import (
     Alerting, Autoscaling, BackingEndpoint, Component, ComponentSettings, CustomMetric,
     Dependency, Environment, EnvVar, Health, Image, LimitRangeSpec, Metrics, NodeCapacity,
@@ -69,6 +74,27 @@ def schema_default(kind: str, *path: str):
     return node["default"] if "default" in node else _resolve(node, current)[0]["default"]
 
 
+# JSON Schema patterns are ECMA-262 regular expressions, where ``$`` (no multiline flag) matches only
+# at the end of the input (https://json-schema.org/draft/2020-12/json-schema-validation#section-6.3.3,
+# tc39.es/ecma262 "Assertion :: $"). Python's ``$`` also matches before a final newline, so jsonschema
+# accepted "v1.2.0\n" as a tag. Translate unescaped ``$`` to ``\Z`` exactly as fastjsonschema does
+# (fastjsonschema/draft04.py DOLLAR_FINDER), so both checks agree.
+_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+@lru_cache(maxsize=None)
+def _ecma_regex(pattern: str) -> re.Pattern:
+    return re.compile(_DOLLAR.sub(r"\\Z", pattern))
+
+
+def _pattern(validator, pattern, instance, schema):
+    if validator.is_type(instance, "string") and not _ecma_regex(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = jsonschema_validators.extend(Draft202012Validator, {"pattern": _pattern})
+
+
 @lru_cache(maxsize=None)
 def validators() -> tuple[Draft202012Validator, Draft202012Validator]:
     component, environment = _schema("component.schema.json"), _schema("environment.schema.json")
@@ -76,8 +102,7 @@ def validators() -> tuple[Draft202012Validator, Draft202012Validator]:
         ("component.schema.json", Resource.from_contents(component)),
         ("https://meetinity.dev/schemas/component.schema.json", Resource.from_contents(component)),
     ])
-    return (Draft202012Validator(component, registry=registry),
-            Draft202012Validator(environment, registry=registry))
+    return (_Validator(component, registry=registry), _Validator(environment, registry=registry))
 
 
 def _bundled(schema: dict, external: dict, prefix: str) -> dict:
@@ -144,6 +169,10 @@ def _schema_problems(doc: SourceDoc, validator: Draft202012Validator, kind: str)
                                     f"missing required field: {missing}", doc.line_of(path) or 1))
             continue
         problems.append(Problem(doc.file, where or "(document)", describe(err), doc.line_of(path)))
+    if not problems:
+        # The compiled check said no and the explaining one found nothing: never accept the document.
+        problems.append(Problem(doc.file, "(document)", f"does not match the {kind} schema (the compiled check rejected "
+                                "it and the detailed check found no reason; please report this with the file)", 1))
     return problems
 
 
@@ -214,7 +243,7 @@ def _component(d: dict, file: str) -> Component:
         env=tuple(
             EnvVar(name=e["name"], value=e.get("value"), secret=_secret(e["name"], name, e.get("secret")),
                    required=e.get("required", schema_default("component", "env", "[]", "required")),
-                   description=e.get("description", ""))
+                   description=e.get("description", ""), waivers=tuple(sorted((e.get("waivers") or {}).items())))
             for e in d.get("env", ())
         ),
         dependencies=tuple(
@@ -312,6 +341,7 @@ def _argocd(d: dict) -> ArgoCDSettings:
             for w in windows
         ),
         sync_groups=tuple(d.get("syncGroups", schema_default("environment", "argocd", "syncGroups"))),
+        server=d.get("server"),
     )
 
 
@@ -336,6 +366,11 @@ def load_platform(root: Path | str = ".") -> Platform:
             problems.append(Problem(f"{folder}/", "", "no YAML files found"))
         for path in files:
             rel = f"{folder}/{path.name}"
+            too_big = file_size_problem(path.stat().st_size, rel)
+            if too_big:
+                problems.append(too_big)
+                broken.add(path.stem)
+                continue
             try:
                 doc = load_yaml(path, rel)
             except InputError as exc:
@@ -346,7 +381,7 @@ def load_platform(root: Path | str = ".") -> Platform:
                 problems.append(Problem(rel, "(document)", f"expected a mapping, found {short(doc.data)}", 1))
                 broken.add(path.stem)
                 continue
-            errs = _schema_problems(doc, validator, kind)
+            errs = string_problems(doc) or _schema_problems(doc, validator, kind)
             if errs:
                 problems.extend(errs)
                 broken.add(path.stem)
@@ -434,6 +469,7 @@ def _check_components(docs: list[SourceDoc], components: dict[str, Component], b
             if e["name"] in seen_env:
                 problems.append(Problem(doc.file, f"env/{i}/name", f"duplicate env var {e['name']!r} (first at env/{seen_env[e['name']]})", doc.line_of(("env", i, "name"))))
             seen_env.setdefault(e["name"], i)
+            problems.extend(_plain_secret(doc.file, ("env", i, "value"), c.env[i], e.get("value"), doc))
         seen_dep: dict[str, int] = {}
         for i, dep in enumerate(raw.get("dependencies", ())):
             if dep["name"] in seen_dep:
@@ -491,6 +527,11 @@ def _check_environments(docs: list[SourceDoc], envs: dict[str, Environment], com
             if value in seen:
                 problems.append(Problem(doc.file, what, f"duplicate {what} {value!r}, already used by environment {seen[value]}", doc.line_of((what,))))
             seen.setdefault(value, env.name)
+        if env.namespace in reserved_namespaces():
+            problems.append(Problem(doc.file, "namespace", f"expected a namespace of this environment's own, found reserved "
+                                    f"{env.namespace!r} (Kubernetes, Argo CD, ingress or add-on namespaces: "
+                                    f"{', '.join(sorted(reserved_namespaces()))}); its default-deny policy, quota and "
+                                    "Pod Security label would break what runs there", doc.line_of(("namespace",))))
         if env.promotes_from is not None and env.promotes_from not in envs and env.promotes_from not in broken:
             problems.append(Problem(doc.file, "promotesFrom", f"expected one of {', '.join(sorted(envs))}, found unknown environment {env.promotes_from!r}", doc.line_of(("promotesFrom",))))
         if env.promotes_from == env.name:
@@ -551,6 +592,9 @@ def _check_environments(docs: list[SourceDoc], envs: dict[str, Environment], com
                     problems.append(Problem(doc.file, "/".join(path + ("env", key)), f"expected a variable declared in inventory/{cname}.yaml env, found undeclared {key!r}", doc.line_of(path + ("env", key))))
                 elif any(e.name == key and e.is_secret for e in comp.env):
                     problems.append(Problem(doc.file, "/".join(path + ("env", key)), f"{key} is a secret: map it under secrets/, never as a plain value", doc.line_of(path + ("env", key))))
+                else:
+                    var = next(e for e in comp.env if e.name == key)
+                    problems.extend(_plain_secret(doc.file, path + ("env", key), var, dict(s.env)[key], doc))
             secret_names = {e.name for e in comp.env if e.is_secret}
             for key, _ in s.secret_keys:
                 if key not in secret_names:
@@ -581,3 +625,17 @@ def _check_runs_before(doc: SourceDoc, c: Component, components: dict[str, Compo
         return [Problem(doc.file, where, f"expected a long-running component (api, frontend, worker), found {target.name!r} "
                         f"of kind {target.kind!r}", line)]
     return []
+
+
+def _plain_secret(file: str, path: tuple, var: EnvVar, value: str | None, doc: SourceDoc) -> list[Problem]:
+    """A plain setting that looks like a credential (gitops/secretscan.py), unless its inventory entry waives it."""
+    if var.is_secret or dict(var.waivers).get(SECRET_RULE):
+        return []
+    why = looks_secret(var.name, value)
+    if why is None:
+        return []
+    return [Problem(file, "/".join(map(str, path)),
+                    f"expected no credential in a plain setting, found {var.name} where {why}: plain settings are "
+                    "rendered into a ConfigMap and every promotion diff. Declare it secret: true (secret store), "
+                    f'or waive it on the inventory variable with waivers: {{{SECRET_RULE}: "<reason>"}}',
+                    doc.line_of(path))]

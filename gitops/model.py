@@ -69,6 +69,7 @@ class EnvVar:
     secret: SecretRef | None
     required: bool
     description: str
+    waivers: tuple[tuple[str, str], ...]  # (rule id, reason): a plain value that looks secret, on purpose
 
     @property
     def is_secret(self) -> bool:
@@ -268,6 +269,7 @@ class ArgoCDSettings:
     slack_channel: str
     sync_windows: tuple[SyncWindow, ...] | None
     sync_groups: tuple[str, ...]
+    server: str | None  # Argo CD API/UI URL; None: https://argocd.<domain> (Environment.argocd_server)
 
 
 @dataclass(frozen=True)
@@ -311,6 +313,12 @@ class Environment:
 
     def settings(self, component: str) -> ComponentSettings | None:
         return self._settings_by_name.get(component)
+
+    @property
+    def argocd_server(self) -> str:
+        """Where this environment's Argo CD answers: ``argocd.server``, else ``https://argocd.<domain>``,
+        the host infra/terraform/modules/argocd gives the argo-cd chart (``global.domain``)."""
+        return (self.argocd.server or f"https://argocd.{self.domain}").rstrip("/")
 
     def backing_endpoint(self, name: str) -> BackingEndpoint | None:
         return dict(self.backing).get(name)

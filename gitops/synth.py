@@ -14,6 +14,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -146,9 +147,15 @@ def _executor_context():
 
 def _warm_worker() -> None:
     """Pool initializer: import cdk8s (starts this worker's Node) while the parent loads inputs."""
-    import cdk8s  # noqa: F401
+    # Ctrl-C reaches the whole process group: the parent reports it (exit 130, gitops/cli.py) and
+    # shuts the pool down; a worker printing its own KeyboardInterrupt traceback would only add noise.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        import cdk8s  # noqa: F401
 
-    import charts.component  # noqa: F401
+        import charts.component  # noqa: F401
+    except Exception:  # Node stopped by that same Ctrl-C: a real failure shows again at the first render
+        return
 
 
 def _noop() -> None:

@@ -79,6 +79,12 @@ def test_promotion_flow(world):
     assert len(fake.pulls) == 1 and fake.calls("POST", r"/pulls$") == 1
     assert setup.remote_git("rev-parse", branch) == tip
 
+    # The release dashboard places the open PR on the row it moves (through the body's marker).
+    status = json.loads(gitops(setup, fake, "status", "--format", "json").stdout)
+    pulls = {r["component"]: [(p["number"], p["to"]) for p in r["pulls"]] for r in status["components"]}
+    assert pulls["shop-api"] == [(1, "staging")] and not any(v for k, v in pulls.items() if k != "shop-api")
+    assert status["sources"]["github"]["state"] == "ok" and status["warnings"] == []
+
     # 4. A newer build promoted to staging supersedes PR #1 (dev edited by hand this time: promotion
     #    reads environments/dev.yaml, not dist/dev, so no render is needed here).
     path = setup.root / "environments" / "dev.yaml"

@@ -81,7 +81,7 @@ def test_checkout_and_hold_gates(setup, fake_github):
     original = dev.read_bytes()
     dev.write_bytes(original + b"# wip\n")
     with pytest.raises(GateFailed) as exc:
-        promote(setup.root, "dev", "staging", options=opts(fake))
+        promote(setup.root, "dev", "staging", options=opts(fake_github))
     assert "uncommitted changes (environments/dev.yaml, notes.txt)" in str(exc.value)
     dev.write_bytes(original)
     (setup.root / "notes.txt").unlink()

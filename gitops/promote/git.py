@@ -15,10 +15,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import GitopsError
+from ..urls import redact_text
 
 
 class GitError(GitopsError):
     def __init__(self, message: str, stderr: str = ""):
+        # Commands and git's own messages name remote URLs: never let a credential in them through.
+        message, stderr = redact_text(message), redact_text(stderr)
         super().__init__(message + (f"\n  git said: {stderr.strip()}" if stderr.strip() else ""))
         self.stderr = stderr
 

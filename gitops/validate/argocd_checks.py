@@ -12,6 +12,7 @@ from typing import Iterator
 
 from ..errors import InputError, Problem
 from ..model import Platform
+from ..urls import redact
 from .documents import NOT_MANIFESTS, Doc, manifest_files, parse_documents
 from .findings import Hit
 from .k8s import dig
@@ -104,7 +105,8 @@ def _origin_url(root: Path) -> str | None:
         proc = subprocess.run(["git", "-C", str(root), "remote", "get-url", "origin"], capture_output=True, text=True, timeout=10)
     except OSError:
         return None
-    return proc.stdout.strip() if proc.returncode == 0 else None
+    # A CI checkout's origin may carry a token (https://x-access-token:...@github.com/...): compare without it.
+    return redact(proc.stdout.strip()) if proc.returncode == 0 else None
 
 
 def _path_source(src: dict, repo_urls: set[str]) -> str | None:
