@@ -27,6 +27,7 @@ from typing import Callable
 
 from gitops.adapter import adapter_rules
 from gitops.conventions import MONITORING_NAMESPACE
+from gitops.crds.lock import crd_project
 from gitops.delivery import delivery_of
 from gitops.model import Environment, Platform
 from gitops.operator_pods import ACME_SOLVER_DEFAULTS
@@ -272,25 +273,12 @@ ADDONS: tuple[AddOn, ...] = (
           namespace_labels=BASELINE_NAMESPACE, installed=_progressive_somewhere),
 )
 
-# Which add-on installs the CRD of each custom-resource kind ("group/Kind"); Argo CD's own kinds
-# (Application, AppProject) come with Argo CD itself (infra/terraform/modules/argocd).
-CRD_PROVIDERS: dict[str, str] = {
-    **{f"monitoring.coreos.com/{k}": "kube-prometheus-stack" for k in (
-        "Alertmanager", "AlertmanagerConfig", "PodMonitor", "Probe", "Prometheus", "PrometheusAgent",
-        "PrometheusRule", "ScrapeConfig", "ServiceMonitor", "ThanosRuler")},
-    **{f"cert-manager.io/{k}": "cert-manager" for k in ("Certificate", "CertificateRequest", "ClusterIssuer", "Issuer")},
-    **{f"acme.cert-manager.io/{k}": "cert-manager" for k in ("Challenge", "Order")},
-    **{f"external-secrets.io/{k}": "external-secrets" for k in (
-        "ClusterExternalSecret", "ClusterPushSecret", "ClusterSecretStore", "ExternalSecret", "PushSecret", "SecretStore")},
-    **{f"autoscaling.k8s.io/{k}": "vertical-pod-autoscaler" for k in ("VerticalPodAutoscaler", "VerticalPodAutoscalerCheckpoint")},
-    **{f"argoproj.io/{k}": "argo-rollouts" for k in (
-        "AnalysisRun", "AnalysisTemplate", "ClusterAnalysisTemplate", "Experiment", "Rollout")},
-}
 
-
+# Argo CD's own kinds (Application, AppProject) come with Argo CD itself (infra/terraform/modules/argocd).
 def crd_provider(group: str, kind: str) -> AddOn | None:
-    name = CRD_PROVIDERS.get(f"{group}/{kind}")
-    return addon(name) if name else None
+    """The add-on whose chart installs the CRD of ``group``/``kind`` (the CRD schema lock records it)."""
+    chart = crd_project(group, kind)
+    return next((a for a in ADDONS if a.chart == chart), None) if chart else None
 
 
 def addons_for(platform: Platform, env: Environment) -> tuple[AddOn, ...]:

@@ -236,6 +236,7 @@ def _component(d: dict, file: str) -> Component:
         runtime=d.get("runtime", ""),
         source_path=source.get("path"),
         source_repository=source.get("repository"),
+        runs_before=d.get("runsBefore"),
         dockerfile=source.get("dockerfile"),
         image_repository=d.get("image"),
         build_command=d.get("build"),
@@ -542,6 +543,8 @@ def _check_components(docs: list[SourceDoc], components: dict[str, Component], b
                                     "custom metrics need a scraped metrics endpoint: declare metrics: {path: ...}", doc.line_of(("autoscaling", "customMetrics"))))
         problems.extend(_check_probes_and_auth(doc, c))
         problems.extend(delivery_problems(doc.file, ("delivery",), c.delivery, doc.line_of, c.kind))
+        if c.runs_before is not None:
+            problems.extend(_check_runs_before(doc, c, components, broken))
         names = [m.name for m in (c.autoscaling.custom_metrics if c.autoscaling else ())]
         if len(names) != len(set(names)):
             problems.append(Problem(doc.file, "autoscaling/customMetrics", "duplicate custom metric name", doc.line_of(("autoscaling", "customMetrics"))))
@@ -653,6 +656,11 @@ def _check_environments(docs: list[SourceDoc], envs: dict[str, Environment], com
                                         doc.line_of(path + ("autoscaling",))))
             if auto and auto.min_replicas > auto.max_replicas:
                 problems.append(Problem(doc.file, "/".join(path + ("autoscaling",)), f"expected min <= max, found min {auto.min_replicas} > max {auto.max_replicas}", doc.line_of(path + ("autoscaling",))))
+            if comp.runs_before is not None and comp.runs_before in components and not getattr(env.settings(comp.runs_before), "enabled", False):
+                problems.append(Problem(doc.file, "/".join(path + ("enabled",)),
+                                        f"{cname} runs before {comp.runs_before} (inventory runsBefore) as a hook of its "
+                                        f"Application; expected {comp.runs_before} enabled here too, found it disabled or absent",
+                                        doc.line_of(path + ("enabled",))))
             declared = {e.name for e in comp.env}
             for key, _ in s.env:
                 if key not in declared:
@@ -676,6 +684,22 @@ def _check_environments(docs: list[SourceDoc], envs: dict[str, Environment], com
             if bname not in components or components[bname].kind != "backing":
                 problems.append(Problem(doc.file, f"backing/{bname}", f"expected a backing service from the inventory, found {bname!r}", doc.line_of(("backing", bname))))
     return problems
+
+
+def _check_runs_before(doc: SourceDoc, c: Component, components: dict[str, Component], broken: set[str]) -> list[Problem]:
+    """runsBefore names a long-running component, and only jobs have it (a hook runs to completion)."""
+    where, line = "runsBefore", doc.line_of(("runsBefore",))
+    if c.kind != "job":
+        return [Problem(doc.file, where, f"only job components run as a hook before a workload; this one is {c.kind!r}", line)]
+    target = components.get(c.runs_before)
+    if target is None:
+        if c.runs_before in broken:
+            return []
+        return [Problem(doc.file, where, f"expected the name of an inventory component, found unknown {c.runs_before!r}", line)]
+    if not target.is_long_running:
+        return [Problem(doc.file, where, f"expected a long-running component (api, frontend, worker), found {target.name!r} "
+                        f"of kind {target.kind!r}", line)]
+    return []
 
 
 def _plain_secret(file: str, path: tuple, var: EnvVar, value: str | None, doc: SourceDoc) -> list[Problem]:

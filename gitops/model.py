@@ -223,6 +223,9 @@ class Component:
     unauthenticated: Unauthenticated | None = None
     external_egress: tuple[ExternalEgress, ...] = ()
     delivery: DeliverySettings = DeliverySettings()
+    # Jobs only: the long-running component whose Application runs this Job as a Sync hook
+    # before rolling its workload (inventory runsBefore; charts/syncorder.py, docs/argocd.md).
+    runs_before: str | None = None
 
     @property
     def is_workload(self) -> bool:

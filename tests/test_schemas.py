@@ -18,7 +18,7 @@ from gitops.crds.lock import LOCK_NAME
 from gitops.validate.schemas import k8s_kind_schema
 
 from .conftest import REPO, run_gitops, tree_bytes
-from .test_validate import load_docs, validate, vbase, vroot, write  # noqa: F401
+from .test_validate import edit, load_docs, validate, vbase, vroot, write  # noqa: F401
 from .test_validate_schemas import _Server
 
 SCHEMAS = schema_dir(REPO)
@@ -188,6 +188,8 @@ def test_import_from_a_url_writes_strict_schemas_that_validate_uses(vroot, site)
     doc = {"apiVersion": "example.com/v1", "kind": "Widget",
            "metadata": {"name": "w", "namespace": "shop-dev", "labels": labels}, "spec": {"size": 3, "port": "http"}}
     write(root, "dist/dev/shop-api/widget-w.yaml", doc)
+    edit(root, "argocd/dev/appproject-meetinity-dev.yaml", lambda d: d["spec"]["namespaceResourceWhitelist"].append(
+        {"group": "example.com", "kind": "Widget"}))   # the components' project lists only the generator's kinds
     assert run_gitops(root, "validate", "--env", "dev").returncode == 0
     doc["spec"].update(size="three", colour="red")
     write(root, "dist/dev/shop-api/widget-w.yaml", doc)

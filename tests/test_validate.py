@@ -279,7 +279,10 @@ WIDGET_SCHEMA = json.dumps({
 
 
 def widget(root: Path) -> dict:
-    """The Widget, labelled like the generator labels shop-api's objects (so only schema rules apply)."""
+    """The Widget, labelled like the generator labels shop-api's objects and permitted by the
+    components' AppProject (which lists only the kinds the generator emits), so only schema rules apply."""
+    edit(root, "argocd/dev/appproject-meetinity-dev.yaml", lambda d: d["spec"]["namespaceResourceWhitelist"].append(
+        {"group": "example.com", "kind": "Widget"}))
     labels = load_docs(root, "dist/dev/shop-api/servicemonitor-shop-api.yaml")[0]["metadata"]["labels"]
     return {"apiVersion": "example.com/v1", "kind": "Widget",
             "metadata": {"name": "w", "namespace": "shop-dev", "labels": labels}, "spec": {"size": 3}}

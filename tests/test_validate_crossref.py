@@ -271,8 +271,15 @@ def test_hpa_scaling_a_missing_deployment(vroot):
     assert summary(validate(vroot, envs=["dev"])) == [("XRF018", ["HorizontalPodAutoscaler/shop-dev/shop-api"])]
 
 
+def _permit(root, *kinds: tuple[str, str]) -> None:
+    """Also whitelist ``(group, kind)`` in the components' AppProject (it lists what the generator emits)."""
+    edit(root, "argocd/dev/appproject-meetinity-dev.yaml", lambda d: d["spec"]["namespaceResourceWhitelist"].extend(
+        {"group": g, "kind": k} for g, k in kinds))
+
+
 def test_certificate_and_sealed_secret_are_creators(vroot):
     """The fixes the checks accept besides cert-manager's ingress-shim and ExternalSecrets."""
+    _permit(vroot, ("cert-manager.io", "Certificate"), ("bitnami.com", "SealedSecret"))
     edit(vroot, ING, lambda d: d["metadata"].pop("annotations"))
     write(vroot, "dist/dev/shop-api/certificate-shop-api.yaml", {
         "apiVersion": "cert-manager.io/v1", "kind": "Certificate",

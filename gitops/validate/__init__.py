@@ -31,6 +31,7 @@ from .policies import check_disruption_budgets, check_document
 from .rollout_checks import check_rollouts
 from .rules import RULES
 from .schemas import SchemaStore, schema_version
+from .sync_checks import check_sync_plans
 from .security import check_security
 
 __all__ = ["run_validation", "ValidationReport", "Finding", "Waiver", "RULES", "default_schema_locations",
@@ -165,6 +166,7 @@ def _run(root, envs, schema_locations, base_ref, k8s_version, allow_kinds, use_c
             hits.append(hit)
     hits.extend(check_hosts_unique(hosts))
     hits.extend(check_argocd(root, platform, argo_docs, dist_docs))
+    hits.extend(check_sync_plans(root, platform, argo_docs, dist_docs, selected))
     hits.extend(check_security(dist_docs, argo_docs))
     hits.extend(check_decommissions(root, platform, argo_docs, base_ref, selected))
 
