@@ -9,6 +9,8 @@ import click
 from ..synth import synth as run_synth
 from .common import EXIT_FINDINGS, emit_json, format_option, handle_errors, progress, root_of
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
+
 
 @click.command("synth")
 @click.option("--env", "envs", multiple=True, help="Only this environment (repeatable). Default: all.")
@@ -26,8 +28,13 @@ def synth_command(ctx, envs, services, check, no_cache, jobs, fmt):
     generated file is stale, missing or extra.
     """
     started = time.perf_counter()
-    result = run_synth(root_of(ctx), list(envs) or None, check=check, no_cache=no_cache, jobs=jobs,
-                       progress=None if fmt == "json" else progress, services=list(services) or None)
+    try:
+        result = run_synth(root_of(ctx), list(envs) or None, check=check, no_cache=no_cache, jobs=jobs,
+                           progress=None if fmt == "json" else progress, services=list(services) or None)
+    except KeyboardInterrupt:
+        # The swaps ignore interrupts until they are done: dist/ is wholly old or wholly new.
+        click.echo("interrupted; every dist/<env> is either as before or fully regenerated", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     elapsed = time.perf_counter() - started
     if check:
         stale = {tree: diff.lines() for tree, diff in result.drift.items() if not diff.clean}
