@@ -19,6 +19,7 @@ import os
 import shutil
 import signal
 import sys
+import threading
 from pathlib import Path
 
 LOCK_FILE = ".cache/synth.lock"
@@ -126,15 +127,24 @@ def popen_dying_with_parent() -> None:
 
 @contextlib.contextmanager
 def signals_deferred(signums=(signal.SIGINT, signal.SIGTERM)):
-    """Hold back ``signums`` inside the block; they are delivered when it ends."""
-    if not hasattr(signal, "pthread_sigmask"):
+    """Hold back ``signums`` inside the block; each arrives (as it would have) when the block ends.
+
+    Handlers rather than ``pthread_sigmask``: the kernel may deliver a signal to any thread that does
+    not block it (the process pool has a management thread), and Python runs handlers in the main
+    thread only, so a recording handler is the reliable way to keep the swaps whole.
+    """
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, signums)
+    pending: list[int] = []
+    previous = {signum: signal.signal(signum, lambda signum, _frame: pending.append(signum)) for signum in signums}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in dict.fromkeys(pending):
+            signal.raise_signal(signum)
 
 
 def private_tmpdir(root: Path) -> Path:

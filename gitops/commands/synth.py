@@ -29,12 +29,16 @@ def synth_command(ctx, envs, services, check, no_cache, jobs, fmt):
     """
     started = time.perf_counter()
     try:
-        result = run_synth(root_of(ctx), list(envs) or None, check=check, no_cache=no_cache, jobs=jobs,
-                           progress=None if fmt == "json" else progress, services=list(services) or None)
+        _synth_and_report(ctx, envs, services, check, no_cache, jobs, fmt, started)
     except KeyboardInterrupt:
-        # The swaps ignore interrupts until they are done: dist/ is wholly old or wholly new.
+        # The swaps hold interrupts back until they are done: dist/ is wholly old or wholly new.
         click.echo("interrupted; every dist/<env> is either as before or fully regenerated", err=True)
         sys.exit(EXIT_INTERRUPTED)
+
+
+def _synth_and_report(ctx, envs, services, check, no_cache, jobs, fmt, started) -> None:
+    result = run_synth(root_of(ctx), list(envs) or None, check=check, no_cache=no_cache, jobs=jobs,
+                       progress=None if fmt == "json" else progress, services=list(services) or None)
     elapsed = time.perf_counter() - started
     if check:
         stale = {tree: diff.lines() for tree, diff in result.drift.items() if not diff.clean}
