@@ -139,7 +139,9 @@ def test_kill_9_at_random_points_leaves_old_or_new(tmp_path, variants):
 def test_sigint_at_random_points_exits_130_old_or_new(tmp_path, variants):
     root = copy_inputs(MINI, tmp_path / "mini")
     codes = _interrupt_loop(root, variants, signal.SIGINT, seed=18)
-    assert set(codes) <= {130, 0}
+    # 130 from the synth command; -SIGINT when the signal lands in interpreter shutdown, after
+    # everything was written (Python restores the default handler there; a shell shows 130 too).
+    assert set(codes) <= {130, -signal.SIGINT, 0}
     assert 130 in codes
 
 
