@@ -22,15 +22,25 @@ from pathlib import Path
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-import cdk8s  # noqa: E402  (the env var above must be set before jsii starts Node)
+
+def _cdk8s():
+    """cdk8s, imported on first use: importing it starts Node, which a memo hit never needs.
+
+    A synth worker imports it in a background thread as soon as it starts, so Node boots while
+    the worker builds bodies; the first real need waits on Python's import lock until it is ready.
+    """
+    import cdk8s  # (the env var above must be set before jsii starts Node)
+
+    return cdk8s
 
 
-def _emit_api_object(chart: cdk8s.Chart, body: dict) -> None:
+def _emit_api_object(chart: "cdk8s.Chart", body: dict) -> None:
     """Add ``body`` (a complete Kubernetes object) to the cdk8s ``chart`` as one ApiObject.
 
     Construct ids are ``<kind>-<name>``: unique per chart and stable, so no
     hash suffix ever reaches an object name.
     """
+    cdk8s = _cdk8s()
     meta = body["metadata"]
     obj = cdk8s.ApiObject(
         chart, f"{body['kind']}-{meta['name']}",
@@ -86,10 +96,27 @@ def use_memo(memo: ChartMemo | None) -> None:
     _MEMO = memo
 
 
+class LazyApp:
+    """A cdk8s App created when the first chart has to go through cdk8s (never, if all are memo hits)."""
+
+    def __init__(self, **props):
+        self.props = props
+        self._app = None
+
+    def real(self) -> "cdk8s.App":
+        if self._app is None:
+            self._app = _cdk8s().App(**self.props)
+        return self._app
+
+
+def new_app(**props) -> LazyApp:
+    return LazyApp(**props)
+
+
 class PendingChart:
     """What constructs emit into: the bodies of one chart, resolved through cdk8s by ``to_json``."""
 
-    def __init__(self, app: cdk8s.App, chart_id: str):
+    def __init__(self, app: "LazyApp | cdk8s.App", chart_id: str):
         self.app = app
         self.id = chart_id
         self.bodies: list[dict] = []
@@ -102,7 +129,8 @@ class PendingChart:
             if hit is not None:
                 return hit
         # Names are explicit and human; cdk8s must never append hashes to them.
-        chart = cdk8s.Chart(self.app, self.id, disable_resource_name_hashes=True)
+        app = self.app.real() if isinstance(self.app, LazyApp) else self.app
+        chart = _cdk8s().Chart(app, self.id, disable_resource_name_hashes=True)
         for body in self.bodies:
             _emit_api_object(chart, body)
         objects = list(chart.to_json())
@@ -111,7 +139,7 @@ class PendingChart:
         return objects
 
 
-def emit(chart: PendingChart | cdk8s.Chart, body: dict) -> None:
+def emit(chart: "PendingChart | cdk8s.Chart", body: dict) -> None:
     """Add ``body`` (a complete Kubernetes object) to ``chart``."""
     if isinstance(chart, PendingChart):
         chart.bodies.append(body)
@@ -119,5 +147,5 @@ def emit(chart: PendingChart | cdk8s.Chart, body: dict) -> None:
         _emit_api_object(chart, body)
 
 
-def new_chart(app: cdk8s.App, chart_id: str) -> PendingChart:
+def new_chart(app: "LazyApp | cdk8s.App", chart_id: str) -> PendingChart:
     return PendingChart(app, chart_id)

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
 import json
 import multiprocessing
 import multiprocessing.util
 import os
 import shutil
 import sys
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -29,8 +31,8 @@ from .load import ENVIRONMENTS_DIR, INVENTORY_DIR, load_platform
 from .model import Platform
 from .outputs import ENV_FILES, ENV_TREES, GLOBAL_FILES, resolve_renderer
 from .render import PLATFORM_DIR, render_environment
-from .tree import (STAGING_PREFIX, TreeDiff, clean_file_leftovers, clean_leftovers, compare_tree, stage_tree, swap_in,
-                   write_file_atomic)
+from .tree import (STAGING_PREFIX, TreeDiff, clean_file_leftovers, clean_leftovers, compare_tree, read_tree,
+                   stage_tree, swap_in, write_file_atomic)
 
 CACHE_DIR = ".cache/synth"
 CHART_MEMO_DIR = ".cache/synth/charts"  # charts.base.ChartMemo entries
@@ -166,13 +168,21 @@ def _warm_worker(tmpdir: str, parent: int, memo: tuple[str, str] | None) -> None
     os.environ["TMPDIR"] = tmpdir  # Node's os.tmpdir()
     tempfile.tempdir = tmpdir      # jsii's Python side (its copy of the runtime)
     multiprocessing.util.Finalize(None, _stop_node, exitpriority=0)
-
-    import cdk8s  # noqa: F401
+    # Node boots in the background while this worker builds bodies and reads the memo; the first
+    # chart that needs cdk8s waits for the import to finish (Python's per-module import lock).
+    threading.Thread(target=_boot_node, name="boot-node", daemon=True).start()
 
     import charts.component  # noqa: F401
     from charts.base import ChartMemo, use_memo
 
     use_memo(ChartMemo(Path(memo[0]), memo[1]) if memo else None)
+
+
+def _boot_node() -> None:
+    """Import cdk8s (jsii starts Node), then stay: PR_SET_PDEATHSIG fires when the *thread* that
+    started a child ends (man 2 prctl), so this thread lives as long as the worker does."""
+    importlib.import_module("cdk8s")
+    threading.Event().wait()
 
 
 def _stop_node() -> None:
@@ -218,7 +228,9 @@ class RenderPool:
 
 
 def render_all(platform: Platform, env_names: list[str], jobs: int | None = None,
-               progress: Callable[[str], None] | None = None, pool: RenderPool | None = None) -> list[EnvOutput]:
+               progress: Callable[[str], None] | None = None, pool: RenderPool | None = None,
+               while_waiting: Callable[[], None] | None = None) -> list[EnvOutput]:
+    """Render ``env_names`` in the pool; ``while_waiting`` runs in the parent while the workers render."""
     if not env_names:
         return []
     own_pool = pool is None
@@ -226,7 +238,10 @@ def render_all(platform: Platform, env_names: list[str], jobs: int | None = None
     buckets = _plan(platform, env_names, pool.workers)
     merged = {name: EnvOutput(name, {}, {}) for name in env_names}
     try:
-        for parts in pool.map(render_bucket, [platform] * len(buckets), buckets):
+        results = pool.map(render_bucket, [platform] * len(buckets), buckets)
+        if while_waiting:
+            while_waiting()
+        for parts in results:
             for part in parts:
                 target = merged[part.env]
                 for tree, files in part.trees.items():
@@ -342,7 +357,15 @@ def _synth_locked(root: Path, known: list[str], envs: list[str] | None, check: b
         # here, while the workers are still starting Node.
         global_files = render_global(platform) if need_global else {}
         to_render = [e.name for e in platform.environments if e.name in to_render]
-        outputs = render_all(platform, to_render, jobs, progress, pool=pool)
+        current: dict[str, dict[str, bytes]] = {}
+
+        def read_current_trees() -> None:  # the parent's idle time: what is on disk now
+            for name in to_render:
+                for template, _ in ENV_TREES:
+                    current[template.format(env=name)] = read_tree(root / template.format(env=name))
+
+        outputs = render_all(platform, to_render, jobs, progress, pool=pool,
+                             while_waiting=None if check else read_current_trees)
         if pool is not None:
             pool.release()  # workers end their Node while the parent writes
         result.rendered = [o.env for o in outputs]
@@ -364,7 +387,7 @@ def _synth_locked(root: Path, known: list[str], envs: list[str] | None, check: b
                 for tree, files in out.trees.items():
                     # A tree already byte-identical on disk is left alone: reading is cheaper than
                     # writing, renaming and deleting every file, and git/Argo CD see untouched files.
-                    if not compare_tree(files, root / tree).clean:
+                    if current.get(tree) != files:
                         staged.append((stage_tree(files, root / tree), root / tree))
         except BaseException:
             for staging, _ in staged:
