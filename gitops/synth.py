@@ -14,7 +14,6 @@ import hashlib
 import importlib
 import json
 import multiprocessing
-import multiprocessing.util
 import os
 import shutil
 import sys
@@ -155,6 +154,9 @@ def _executor_context():
 def _warm_worker(tmpdir: str, parent: int, memo: tuple[str, str] | None) -> None:
     """Pool initializer: die with the parent, keep temp files in the run's folder, boot Node.
 
+    Node ends with the worker (PR_SET_PDEATHSIG from the boot thread); the parent removes the
+    run's temp folder once the pool is closed.
+
     Importing cdk8s starts this worker's Node while the parent loads inputs. Ctrl-C reaches the
     whole process group; only the parent decides what an interrupt means, so workers ignore it.
     """
@@ -167,7 +169,6 @@ def _warm_worker(tmpdir: str, parent: int, memo: tuple[str, str] | None) -> None
     crashsafe.popen_dying_with_parent()
     os.environ["TMPDIR"] = tmpdir  # Node's os.tmpdir()
     tempfile.tempdir = tmpdir      # jsii's Python side (its copy of the runtime)
-    multiprocessing.util.Finalize(None, _stop_node, exitpriority=0)
     # Node boots in the background while this worker builds bodies and reads the memo; the first
     # chart that needs cdk8s waits for the import to finish (Python's per-module import lock).
     threading.Thread(target=_boot_node, name="boot-node", daemon=True).start()
@@ -183,15 +184,6 @@ def _boot_node() -> None:
     started a child ends (man 2 prctl), so this thread lives as long as the worker does."""
     importlib.import_module("cdk8s")
     threading.Event().wait()
-
-
-def _stop_node() -> None:
-    """Worker exit: end Node the way jsii's atexit hook would (workers leave by os._exit, which skips it)."""
-    jsii_runtime = sys.modules.get("jsii._runtime")
-    provider = getattr(getattr(jsii_runtime, "kernel", None), "provider", None)
-    process = getattr(provider, "__dict__", {}).get("_process")  # memoized: only if Node was started
-    if process is not None:
-        process.stop()
 
 
 def _noop() -> None:
@@ -388,7 +380,8 @@ def _synth_locked(root: Path, known: list[str], envs: list[str] | None, check: b
                     # A tree already byte-identical on disk is left alone: reading is cheaper than
                     # writing, renaming and deleting every file, and git/Argo CD see untouched files.
                     if current.get(tree) != files:
-                        staged.append((stage_tree(files, root / tree), root / tree))
+                        same = {rel for rel, data in files.items() if current.get(tree, {}).get(rel) == data}
+                        staged.append((stage_tree(files, root / tree, link_unchanged=same), root / tree))
         except BaseException:
             for staging, _ in staged:
                 shutil.rmtree(staging, ignore_errors=True)
@@ -408,7 +401,7 @@ def _synth_locked(root: Path, known: list[str], envs: list[str] | None, check: b
                     result.written.append(path)
             if global_files:
                 _store_global_cache(root, global_key)
-        if memo is not None and envs is None and to_render == known:
+        if memo is not None and envs is None and set(to_render) == set(known):
             _prune_chart_memo(root, run_started)
             write_file_atomic(root / CHART_MEMO_DIR / MEMO_FINGERPRINT, fingerprint.encode())
     return result

@@ -70,18 +70,29 @@ def current_umask() -> int:
     return mask
 
 
-def stage_tree(files: dict[str, bytes], target: Path) -> Path:
+def stage_tree(files: dict[str, bytes], target: Path, link_unchanged: set[str] = frozenset()) -> Path:
     """Write ``files`` into a fresh temporary sibling of ``target``; returns its path.
 
     mkdtemp creates 0700: the staging folder becomes the live folder, so it gets the mode any
     folder gets under the umask (0755 under 022), like the files and subfolders inside it.
+    ``link_unchanged``: paths whose bytes equal ``target``'s copy are hard-linked from it instead
+    of written again (when its mode is the one a new file would get); the swap deletes only the
+    old name, so the content is shared, never changed.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{target.name}-", dir=target.parent))
+    file_mode = 0o666 & ~current_umask()
     os.chmod(staging, 0o777 & ~current_umask())
     for rel, data in files.items():
         path = staging / rel
         path.parent.mkdir(parents=True, exist_ok=True)
+        if rel in link_unchanged:
+            try:
+                if (os.stat(target / rel).st_mode & 0o777) == file_mode:
+                    os.link(target / rel, path)
+                    continue
+            except OSError:
+                pass
         path.write_bytes(data)
     return staging
 
