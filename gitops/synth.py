@@ -213,7 +213,7 @@ class RenderPool:
 
     def kill(self) -> None:
         """Interrupted: end the workers now (their Node processes die with them)."""
-        for process in list(getattr(self._executor, "_processes", {}).values()):
+        for process in list((getattr(self._executor, "_processes", None) or {}).values()):
             with contextlib.suppress(Exception):
                 process.kill()
         self._executor.shutdown(wait=True, cancel_futures=True)
