@@ -13,7 +13,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 export CHECKOV_BIN := $(CURDIR)/$(CHECKOV_VENV)/bin/checkov
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: synth check test validate bench deps tools clean
+.PHONY: synth check test validate bench deps tools clean screenshot
 
 deps: $(STAMP) $(NPM_STAMP)
 
@@ -46,6 +46,12 @@ validate: deps
 
 test: deps tools
 	$(BIN)/python -m pytest
+
+# README's picture of the release dashboard for the committed platform, without tokens (what a fresh clone sees).
+screenshot: deps
+	@mkdir -p .cache
+	env -u GITHUB_TOKEN -u ARGOCD_AUTH_TOKEN $(BIN)/gitops status --format html --output .cache/status.html
+	$(BIN)/python -m tests.browser .cache/status.html docs/status.png
 
 bench: deps
 	$(BIN)/python bench/run.py

@@ -136,9 +136,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="synthesize into (or reuse) this folder instead of a temp dir")
     args = parser.parse_args()
 
-    crds = REPO.parent / "shared" / "schemas" / "crds"
-    if not crds.is_dir():
-        raise SystemExit(f"CRD schemas not found at {crds}")
+    from gitops.crds import schema_dir
+    crds = schema_dir(REPO)  # the repository's own CRD schemas, what `gitops validate` uses by default
     tmp = None
     if args.keep:
         root = args.keep.resolve()
@@ -157,7 +156,7 @@ def main() -> None:
 
         def timed(**kwargs) -> tuple[float, object]:
             started = time.process_time()
-            report = run_validation(root, schema_locations=[str(crds)], **kwargs)
+            report = run_validation(root, **kwargs)
             return time.process_time() - started, report
 
         cold, report = timed(use_cache=False)

@@ -10,7 +10,8 @@ generated manifests use:
 - cert-manager 1.19 supports Kubernetes 1.31-1.35 (1.16 stopped at 1.31).
 - ingress-nginx is NOT an Argo CD Application: infra/terraform/modules/ingress installs it
   (chart 4.13.3) because the load balancer and the Argo CD UI ingress must exist before Argo CD
-  runs. Installing it twice is the defect the old setup had with cert-manager (facts §7).
+  runs. Installing it twice is the defect the old setup had with cert-manager (a Terraform
+  release v1.14.4 and an unpinned one from deploy.sh, in two namespaces).
 
 Sync waves (lower first; the root Application applies its children in this order):
   -40 kube-prometheus-stack         CRDs every ServiceMonitor/PrometheusRule needs
@@ -24,9 +25,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from gitops.adapter import adapter_rules
+from gitops.conventions import MONITORING_NAMESPACE
 from gitops.model import Environment, Platform
-
-from .network import MONITORING_NAMESPACE
 
 CERT_MANAGER_API = "cert-manager.io/v1"
 SELF_SIGNED_ISSUER = "selfsigned-cluster-issuer"
@@ -37,7 +37,7 @@ INGRESS_CLASS = "nginx"
 
 PROMETHEUS_RELEASE = "kube-prometheus-stack"
 # Service of the stack's Prometheus (<release>-prometheus). No route prefix: the old adapter
-# values pointed at .../prometheus, a path Prometheus never served (facts §2, §5).
+# values pointed at .../prometheus, a path Prometheus never served (no route prefix was configured).
 PROMETHEUS_URL = f"http://{PROMETHEUS_RELEASE}-prometheus.{MONITORING_NAMESPACE}.svc"
 PROMETHEUS_PORT = 9090
 GRAFANA_ADMIN_SECRET = "grafana-admin"

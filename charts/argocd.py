@@ -36,6 +36,7 @@ Policy choices (docs/argocd.md explains each):
 """
 from __future__ import annotations
 
+from gitops.conventions import ARGOCD_NAMESPACE, PLATFORM_DIR
 from gitops.errors import InputError, Problem
 from gitops.model import Component, Environment, Platform, SyncWindow
 
@@ -44,7 +45,6 @@ from .context import ComponentContext
 from .labels import MANAGED_BY, PART_OF
 
 API = "argoproj.io/v1alpha1"
-ARGOCD_NAMESPACE = "argocd"
 IN_CLUSTER = "https://kubernetes.default.svc"
 TARGET_REVISION = "main"
 RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io"
@@ -53,7 +53,6 @@ ROOT_APP = "root"
 PLATFORM_APP = "platform"
 ISSUERS_APP = "cluster-issuers"
 ISSUERS_DIR = "cluster-issuers"
-PLATFORM_DIR = "platform"
 RELEASE_MANAGER_ROLE = "release-manager"
 
 WAVE_PROJECTS = -50

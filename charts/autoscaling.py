@@ -4,7 +4,7 @@ Custom metrics (``Pods`` metrics, ``AverageValue`` per pod) are served by Promet
 from rules generated out of the same inventory declarations (gitops/adapter.py), so an HPA
 metric always has exactly one rule and that rule reads the series the component exports.
 
-Behaviour (facts §3.2/§5, the playbook's numbers):
+Behaviour (the old charts' HPA behavior and the old autoscaling playbook's numbers):
 - scale up: 60 s stabilization, at most ``scaleUpPercent`` (default 100 %, i.e. doubling) per minute;
 - scale down: ``scaleDownStabilizationSeconds`` (default 300 s: the highest recommendation of the
   last five minutes wins, so a short dip never removes pods), then at most half the pods per

@@ -4,6 +4,8 @@ from __future__ import annotations
 import hashlib
 import json
 
+from gitops.secretscan import RULE_ID as SECRET_RULE
+
 from .base import emit
 from .context import ComponentContext
 
@@ -24,9 +26,14 @@ class Settings:
         data = settings_data(ctx)
         if not data:
             return
+        # A plain value the inventory waived as not secret (gitops/secretscan.py) carries the same
+        # waiver for `gitops validate` (SEC002), so both checks agree.
+        waived = [f"{e.name}: {dict(e.waivers)[SECRET_RULE]}" for e in ctx.component.env
+                  if e.name in data and dict(e.waivers).get(SECRET_RULE)]
+        annotations = {f"waiver.meetinity.io/{SECRET_RULE}": "; ".join(waived)} if waived else None
         emit(chart, {
             "apiVersion": "v1",
             "kind": "ConfigMap",
-            "metadata": ctx.metadata(ctx.config_map_name),
+            "metadata": ctx.metadata(ctx.config_map_name, annotations),
             "data": data,
         })

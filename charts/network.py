@@ -4,14 +4,13 @@ The namespace's default-deny policy (platform.py) closes everything else.
 """
 from __future__ import annotations
 
+from gitops.conventions import INGRESS_NAMESPACE, MONITORING_NAMESPACE
 from gitops.model import Component
 
 from .base import emit
 from .context import ComponentContext
 from .labels import selector_labels
 
-INGRESS_CONTROLLER_NAMESPACE = "ingress-nginx"
-MONITORING_NAMESPACE = "monitoring"
 
 DNS_EGRESS = {
     "to": [{
@@ -37,7 +36,7 @@ def _ingress_rules(ctx: ComponentContext) -> list[dict]:
         rules.append({"from": [{"podSelector": {"matchLabels": selector_labels(caller, ctx.env)}} for caller in callers],
                       "ports": port})
     if c.public_subdomain:
-        rules.append({"from": [_namespace_peer(INGRESS_CONTROLLER_NAMESPACE)], "ports": port})
+        rules.append({"from": [_namespace_peer(INGRESS_NAMESPACE)], "ports": port})
     if c.metrics:
         rules.append({"from": [_namespace_peer(MONITORING_NAMESPACE)], "ports": port})
     return rules

@@ -7,15 +7,14 @@ setup, no namespace admits traffic from other environments.
 """
 from __future__ import annotations
 
+from gitops.conventions import INGRESS_NAMESPACE, PLATFORM_DIR
 from gitops.model import Environment, SecretRef
 
 from .base import emit
 from .context import PULL_SECRET_NAME
 from .labels import platform_labels
-from .network import INGRESS_CONTROLLER_NAMESPACE
 from .secrets import EXTERNAL_SECRETS_API, remote_key, store_ref
 
-PLATFORM = "platform"
 # Argo CD applies lower waves first: the namespace before what lives in it.
 WAVE_NAMESPACE = "-20"
 WAVE_GUARDRAILS = "-10"
@@ -24,7 +23,7 @@ ACME_SOLVER_PORT = 8089
 
 
 def _meta(env: Environment, name: str, *, namespaced: bool = True, wave: str = WAVE_GUARDRAILS, labels: dict | None = None) -> dict:
-    meta = {"name": name, "labels": {**platform_labels(env, PLATFORM), **(labels or {})},
+    meta = {"name": name, "labels": {**platform_labels(env, PLATFORM_DIR), **(labels or {})},
             "annotations": {"argocd.argoproj.io/sync-wave": wave}}
     if namespaced:
         meta["namespace"] = env.namespace
@@ -68,7 +67,7 @@ class PlatformLayer:
                          "podSelector": {"matchLabels": {"acme.cert-manager.io/http01-solver": "true"}},
                          "policyTypes": ["Ingress"],
                          "ingress": [{
-                             "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": INGRESS_CONTROLLER_NAMESPACE}}}],
+                             "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": INGRESS_NAMESPACE}}}],
                              "ports": [{"port": ACME_SOLVER_PORT, "protocol": "TCP"}],
                          }],
                      }})

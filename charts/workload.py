@@ -7,11 +7,12 @@ really serves (from the inventory), pull secret from the secret store.
 """
 from __future__ import annotations
 
+from gitops.conventions import ROLLING_MAX_SURGE_PERCENT, RUN_AS
+
 from .base import emit
 from .config import settings_checksum, settings_data
 from .context import HTTP_PORT_NAME, PULL_SECRET_NAME, ComponentContext
 
-RUN_AS = 10001
 TMP_VOLUME = "tmp"
 
 
@@ -136,7 +137,7 @@ def scanner_waivers(ctx: ComponentContext) -> dict | None:
     """Documented exceptions for external scanners (checkov), kept next to the object they concern."""
     if not ctx.resolved.secret_refs:
         return None
-    # The applications read their settings, secrets included, from environment variables (facts §1.4);
+    # The applications read their settings, secrets included, from environment variables (their settings modules read os.environ);
     # the values come from the secret store through ExternalSecret and never touch git.
     return {"checkov.io/skip1": "CKV_K8S_35=the apps read secrets from env vars; values come from ExternalSecret, never git"}
 
@@ -165,7 +166,7 @@ class Workload:
         spec: dict = {
             "revisionHistoryLimit": 5,
             "selector": {"matchLabels": ctx.selector},
-            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}},
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": f"{ROLLING_MAX_SURGE_PERCENT}%", "maxUnavailable": 0}},
             "template": pod_template(ctx),
         }
         # The HPA owns replicas; writing them here would fight it and show OutOfSync in Argo CD.

@@ -22,6 +22,8 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from .conventions import ROLLING_MAX_SURGE_PERCENT
+from .findings import Finding
 from .model import Environment, Platform
 from .quantity import format_cpu, format_memory, human_cpu, human_memory, parse_cpu, parse_memory
 from .resolve import resolve
@@ -35,8 +37,7 @@ from .resolve import resolve
 SYSTEM_RESERVE_FRACTION = Decimal("0.10")
 DAEMONSET_CPU = Decimal("0.25")
 DAEMONSET_MEMORY = Decimal(512 * 2**20)
-# charts/workload.py: Deployment strategy rollingUpdate.maxSurge.
-ROLLING_SURGE_FRACTION = Decimal("0.25")
+ROLLING_SURGE_FRACTION = Decimal(ROLLING_MAX_SURGE_PERCENT) / 100
 
 RESOURCES = ("requests.cpu", "requests.memory", "limits.cpu", "limits.memory", "pods")
 
@@ -115,18 +116,18 @@ class ComponentCapacity:
                 "limits": self.limits}
 
 
-@dataclass(frozen=True)
-class Finding:
-    env: str
-    resource: str
-    level: str  # "error" (exit 1) or "warning"
-    message: str
+# Rule IDs of `gitops capacity` findings (gitops/findings.py is the record and JSON contract).
+CAPACITY_RULES = {
+    "CAP001": "quota holds the HPA maximum",
+    "CAP002": "quota holds the rolling-update surge at the HPA maximum",
+    "CAP003": "node group holds the HPA maximum",
+    "CAP004": "a pod fits on one node",
+}
 
-    def __str__(self) -> str:
-        return f"{self.level}: {self.env}: {self.message}"
 
-    def as_dict(self) -> dict:
-        return {"env": self.env, "resource": self.resource, "level": self.level, "message": self.message}
+def _finding(rule_id: str, severity: str, env: str, resource: str, message: str, fix: str) -> Finding:
+    return Finding(rule_id, severity, message, fix=fix, env=env, path=resource, rule=CAPACITY_RULES[rule_id],
+                   file=f"environments/{env}.yaml")
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,7 @@ class EnvCapacity:
 
     @property
     def ok(self) -> bool:
-        return not any(f.level == "error" for f in self.findings)
+        return not any(f.severity == "error" for f in self.findings)
 
     def as_dict(self) -> dict:
         return {
@@ -242,25 +243,29 @@ def _findings(env: str, components: tuple[ComponentCapacity, ...], quota: Usage,
         need, hard = at_max.get(resource), quota.get(resource)
         if need > hard:
             where = "even at HPA min" if at_min.get(resource) > hard else "at HPA max"
-            findings.append(Finding(env, resource, "error",
+            findings.append(_finding("CAP001", "error", env, resource,
                                     f"{resource} {where} needs {show(resource, need)}, the ResourceQuota allows "
-                                    f"{show(resource, hard)} (over by {show(resource, need - hard)}); the HPA maximum cannot fit"))
+                                    f"{show(resource, hard)} (over by {show(resource, need - hard)}); the HPA maximum cannot fit",
+                                    "raise quota in the environment file or lower autoscaling.maxReplicas / resources"))
         elif at_surge.get(resource) > hard:
-            findings.append(Finding(env, resource, "warning",
+            findings.append(_finding("CAP002", "warning", env, resource,
                                     f"{resource} at HPA max plus rolling-update surge needs {show(resource, at_surge.get(resource))}, "
-                                    f"the ResourceQuota allows {show(resource, hard)}: a rollout at peak would stall on the quota"))
+                                    f"the ResourceQuota allows {show(resource, hard)}: a rollout at peak would stall on the quota",
+                                    "leave room in quota for the surge, or lower autoscaling.maxReplicas"))
     cpu_cap, mem_cap = nodes.allocatable(nodes.nodes_max)
     for resource, need, cap in (("requests.cpu", at_max.requests_cpu, cpu_cap),
                                 ("requests.memory", at_max.requests_memory, mem_cap)):
         if need > cap:
-            findings.append(Finding(env, f"nodes.{resource.split('.')[1]}", "error",
+            findings.append(_finding("CAP003", "error", env, f"nodes.{resource.split('.')[1]}",
                                     f"{resource} at HPA max needs {show(resource, need)}, {nodes.nodes_max} x {nodes.instance_type} "
-                                    f"offer {show(resource, cap)} allocatable after the system reserve; the HPA maximum cannot fit"))
+                                    f"offer {show(resource, cap)} allocatable after the system reserve; the HPA maximum cannot fit",
+                                    "raise nodeCapacity.max or the instance type, or lower autoscaling.maxReplicas"))
     for c in components:
         if c.per_pod.requests_cpu > nodes.allocatable_cpu_per_node or c.per_pod.requests_memory > nodes.allocatable_memory_per_node:
-            findings.append(Finding(env, "nodes.pod", "error",
+            findings.append(_finding("CAP004", "error", env, "nodes.pod",
                                     f"one {c.name} pod requests {c.requests}, more than one {nodes.instance_type} node can allocate "
-                                    f"({format_cpu(nodes.allocatable_cpu_per_node)}/{format_memory(nodes.allocatable_memory_per_node)}); it can never be scheduled"))
+                                    f"({format_cpu(nodes.allocatable_cpu_per_node)}/{format_memory(nodes.allocatable_memory_per_node)}); it can never be scheduled",
+                                    f"lower {c.name}'s requests or choose a larger nodeCapacity.instanceType"))
     return findings
 
 

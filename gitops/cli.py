@@ -1,20 +1,95 @@
 """`gitops` command line. Thin: parse flags, call the library, map errors to exit codes.
 
-Exit codes: 0 ok, 1 findings (drift, policy violations, failed operation), 2 usage or input error.
-Commands live in gitops/commands/<topic>.py, each exporting ``COMMANDS``; they are
-discovered here so adding a topic never edits this file.
+Exit codes: 0 ok, 1 findings (drift, policy violations, failed operation), 2 usage or input error,
+130 interrupted (SIGINT / Ctrl-C).
+Commands live in gitops/commands/<topic>.py, each exporting ``COMMANDS``. The table below maps a
+command name to its module, which is imported only when that command runs (pip's lazy command
+table): `gitops capacity` never loads the Dockerfile parser or the promotion machinery.
+tests/test_cli.py fails when a module's COMMANDS and this table disagree.
 """
 from __future__ import annotations
 
 import importlib
-import pkgutil
+import signal
+import sys
+import threading
 
 import click
 
-from . import commands as _commands_pkg
+from .commands.common import EXIT_INTERRUPTED
+
+COMMAND_MODULES = {
+    "bump": "promote",
+    "capacity": "capacity",
+    "compose": "compose",
+    "diff": "promote",
+    "dockerfile": "dockerfile",
+    "hold": "promote",
+    "inventory": "inventory",
+    "matrix": "inventory",
+    "new": "new",
+    "promote": "promote",
+    "publish": "promote",
+    "release": "promote",
+    "rollback": "promote",
+    "schemas": "schemas",
+    "status": "status",
+    "synth": "synth",
+    "validate": "validate",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def load_command(name: str) -> click.Command | None:
+    module = COMMAND_MODULES.get(name)
+    if module is None:
+        return None
+    commands = importlib.import_module(f"{__package__}.commands.{module}").COMMANDS
+    return next((c for c in commands if c.name == name), None)
+
+
+class LazyGroup(click.Group):
+    """Commands load lazily; Ctrl-C anywhere in a command: one line and exit 130, never a traceback.
+
+    click's own handling turns KeyboardInterrupt into "Aborted!" and exit 1, which is the
+    findings code here: a CI step or script would read an interrupted run as "found problems".
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return load_command(cmd_name)
+
+    def invoke(self, ctx: click.Context):
+        interrupted: list[int] = []
+
+        def on_sigint(signum, frame):
+            interrupted.append(signum)
+            raise KeyboardInterrupt
+
+        # The flag also covers what a Ctrl-C causes indirectly: worker processes and git children get
+        # the same SIGINT (one process group), so the parent may first see a broken pool or a failed git.
+        previous = signal.signal(signal.SIGINT, on_sigint) if threading.current_thread() is threading.main_thread() else None
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            interrupted.append(signal.SIGINT)
+        except SystemExit as exc:
+            if not interrupted or exc.code in (0, None):
+                raise
+        except Exception:
+            if not interrupted:
+                raise
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+        click.echo("\ninterrupted: stopped before finishing; re-run the command", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+# The installed distribution's version (pyproject.toml [project] version), read from its metadata.
+@click.version_option(package_name="meetinity-gitops", prog_name="gitops", message="%(prog)s %(version)s")
 @click.option("--root", type=click.Path(file_okay=False, exists=True), default=".", show_default=True,
               help="Repository root holding inventory/ and environments/.")
 @click.pass_context
@@ -22,12 +97,6 @@ def main(ctx: click.Context, root: str) -> None:
     """Meetinity GitOps generator: inventory/ + environments/ -> dist/<env>/ for Argo CD."""
     ctx.ensure_object(dict)
     ctx.obj["root"] = root
-
-
-for _info in sorted(pkgutil.iter_modules(_commands_pkg.__path__), key=lambda m: m.name):
-    _module = importlib.import_module(f"{_commands_pkg.__name__}.{_info.name}")
-    for _command in getattr(_module, "COMMANDS", ()):
-        main.add_command(_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -26,7 +26,8 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from .dockerfile.generate import RUN_AS, exec_form, template_for
+from .conventions import RUN_AS
+from .dockerfile.generate import exec_form, template_for
 from .errors import InputError
 from .model import Component, Platform
 

@@ -17,6 +17,7 @@ Output: :meth:`SemanticDiff.to_text`, :meth:`~SemanticDiff.to_markdown`, :meth:`
 from __future__ import annotations
 
 import copy
+import difflib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -269,7 +270,40 @@ def _named(items: list) -> bool:
     return len(names) == len(set(names))
 
 
+def _embedded_json(value):
+    """A string holding a JSON object or array (a Grafana dashboard in a ConfigMap), parsed; else _ABSENT."""
+    if not isinstance(value, str) or not value.lstrip().startswith(("{", "[")):
+        return _ABSENT
+    try:
+        return json.loads(value)
+    except ValueError:
+        return _ABSENT
+
+
+def _diff_lists(old: list, new: list, segs: list[str], raw: list[str], out: list) -> None:
+    """Align two lists (difflib on each item's canonical JSON): equal items are skipped, replaced runs of
+    the same length compared item by item, the rest reported as added/removed at their index."""
+    keys = [json.dumps(i, sort_keys=True, default=str) for i in old], [json.dumps(i, sort_keys=True, default=str) for i in new]
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, *keys, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        if tag == "replace" and i2 - i1 == j2 - j1:
+            for i, j in zip(range(i1, i2), range(j1, j2)):
+                _diff_values(old[i], new[j], segs + [f"[{j}]"], raw + [f"[{j}]"], out)
+            continue
+        for i in range(i1, i2):
+            out.append((segs + [f"[{i}]"], raw + [f"[{i}]"], old[i], _ABSENT))
+        for j in range(j1, j2):
+            out.append((segs + [f"[{j}]"], raw + [f"[{j}]"], _ABSENT, new[j]))
+
+
 def _diff_values(old, new, segs: list[str], raw: list[str], out: list[tuple[list[str], list[str], object, object]]):
+    if isinstance(old, str) and isinstance(new, str) and old != new:
+        # JSON inside a string (dashboards): report the JSON paths that differ, not two truncated prefixes.
+        old_json, new_json = _embedded_json(old), _embedded_json(new)
+        if old_json is not _ABSENT and new_json is not _ABSENT:
+            _diff_values(old_json, new_json, segs, raw, out)
+            return
     if isinstance(old, dict) and isinstance(new, dict):
         for k in sorted(set(old) | set(new), key=str):
             _diff_values(old.get(k, _ABSENT), new.get(k, _ABSENT), segs + [_seg(k)], raw + [str(k)], out)
@@ -285,6 +319,9 @@ def _diff_values(old, new, segs: list[str], raw: list[str], out: list[tuple[list
         if len(old) == len(new):
             for i, (a, b) in enumerate(zip(old, new)):
                 _diff_values(a, b, segs + [f"[{i}]"], raw + [f"[{i}]"], out)
+            return
+        if old and new:
+            _diff_lists(old, new, segs, raw, out)
             return
     if old is _ABSENT and new is _ABSENT:
         return

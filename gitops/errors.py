@@ -14,7 +14,8 @@ class Problem:
     def __str__(self) -> str:
         where = self.file + (f":{self.line}" if self.line else "")
         field = f" at {self.path}" if self.path else ""
-        return f"{where}{field}: {self.message}"
+        place = f"{where}{field}".strip()
+        return f"{place}: {self.message}" if place else self.message
 
     def as_dict(self) -> dict:
         return {"file": self.file, "line": self.line, "path": self.path, "message": self.message}

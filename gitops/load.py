@@ -6,20 +6,27 @@ field path, and expected vs found. Nothing is written by this module.
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError
+from jsonschema import validators as jsonschema_validators
 from referencing import Registry, Resource
 
 from .errors import InputError, Problem
+from .inputcheck import file_size_problem, string_problems
+from .namespaces import reserved_namespaces
+from .secretscan import RULE_ID as SECRET_RULE, looks_secret
 from .model import (
     Alerting, Autoscaling, BackingEndpoint, Component, ComponentSettings, CustomMetric,
     Dependency, Environment, EnvVar, Health, Image, LimitRangeSpec, Metrics, NodeCapacity,
     Platform, Quota, Resources, SecretRef, SecretStore, Volume,
 )
 from .model import ArgoCDSettings, SyncWindow
+from .schema_errors import describe, missing_field, most_specific, short, unknown_fields, unknown_fields_message
 from .yamlsource import SourceDoc, load_yaml
 
 INVENTORY_DIR = "inventory"
@@ -30,6 +37,64 @@ def _schema(name: str) -> dict:
     return json.loads(resources.files("gitops.schemas").joinpath(name).read_text())
 
 
+_KIND_FILES = {"component": "component.schema.json", "environment": "environment.schema.json"}
+
+
+@lru_cache(maxsize=None)
+def _schema_of(kind: str) -> dict:
+    return _schema(_KIND_FILES[kind])
+
+
+def _resolve(node: dict, kind: str) -> tuple[dict, str]:
+    """Follow a ``$ref`` (local ``#/$defs/x`` or ``component.schema.json#/$defs/x``) to its target."""
+    while "$ref" in node:
+        target, _, pointer = node["$ref"].partition("#")
+        if target:
+            kind = next(k for k, f in _KIND_FILES.items() if target.endswith(f))
+        node = _schema_of(kind)
+        for part in pointer.strip("/").split("/"):
+            node = node[part]
+    return node, kind
+
+
+@lru_cache(maxsize=None)
+def schema_default(kind: str, *path: str):
+    """The ``default`` the input schema declares for a field: the one home of every input default.
+
+    ``path`` follows ``properties`` through ``$ref`` and ``allOf``; ``"[]"`` steps into array items.
+    KeyError when the schema declares no default there (a generator bug, caught by the tests)."""
+    node, current = _schema_of(kind), kind
+    for key in path:
+        node, current = _resolve(node, current)
+        if key == "[]":
+            node = node["items"]
+            continue
+        candidates = [(node, current), *(_resolve(part, current) for part in node.get("allOf", ()))]
+        node, current = next((c["properties"][key], k) for c, k in candidates if key in c.get("properties", {}))
+    return node["default"] if "default" in node else _resolve(node, current)[0]["default"]
+
+
+# JSON Schema patterns are ECMA-262 regular expressions, where ``$`` (no multiline flag) matches only
+# at the end of the input (https://json-schema.org/draft/2020-12/json-schema-validation#section-6.3.3,
+# tc39.es/ecma262 "Assertion :: $"). Python's ``$`` also matches before a final newline, so jsonschema
+# accepted "v1.2.0\n" as a tag. Translate unescaped ``$`` to ``\Z`` exactly as fastjsonschema does
+# (fastjsonschema/draft04.py DOLLAR_FINDER), so both checks agree.
+_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+@lru_cache(maxsize=None)
+def _ecma_regex(pattern: str) -> re.Pattern:
+    return re.compile(_DOLLAR.sub(r"\\Z", pattern))
+
+
+def _pattern(validator, pattern, instance, schema):
+    if validator.is_type(instance, "string") and not _ecma_regex(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = jsonschema_validators.extend(Draft202012Validator, {"pattern": _pattern})
+
+
 @lru_cache(maxsize=None)
 def validators() -> tuple[Draft202012Validator, Draft202012Validator]:
     component, environment = _schema("component.schema.json"), _schema("environment.schema.json")
@@ -37,8 +102,7 @@ def validators() -> tuple[Draft202012Validator, Draft202012Validator]:
         ("component.schema.json", Resource.from_contents(component)),
         ("https://meetinity.dev/schemas/component.schema.json", Resource.from_contents(component)),
     ])
-    return (Draft202012Validator(component, registry=registry),
-            Draft202012Validator(environment, registry=registry))
+    return (_Validator(component, registry=registry), _Validator(environment, registry=registry))
 
 
 def _bundled(schema: dict, external: dict, prefix: str) -> dict:
@@ -84,55 +148,32 @@ def schema_valid(data, kind: str) -> bool:
         return False
 
 
-def _describe(value) -> str:
-    text = json.dumps(value, default=str)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _schema_problems(doc: SourceDoc, validator: Draft202012Validator, kind: str) -> list[Problem]:
     if schema_valid(doc.data, kind):
         return []
     problems = []
     for err in sorted(validator.iter_errors(doc.data), key=lambda e: (list(map(str, e.absolute_path)), e.message)):
-        # Report the most specific cause of oneOf/anyOf failures.
-        leaf = err
-        while leaf.context:
-            leaf = min(leaf.context, key=lambda e: (-len(e.absolute_path), e.message))
+        err = most_specific(err)  # the cause of a oneOf/anyOf failure, not "one of the forms"
         path = tuple(err.absolute_path)
-        expected = _expected(err)
-        found = _describe(err.instance)
+        where = "/".join(map(str, path))
         if err.validator == "additionalProperties":
-            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
-            msg = f"unknown field(s) {', '.join(extra)}; expected one of: {', '.join(sorted(err.schema.get('properties', {})))}"
-        elif err.validator == "required":
-            msg = f"missing required field: {err.message.split(' is a required')[0]}"
-        else:
-            msg = f"expected {expected}, found {found}"
-        problems.append(Problem(doc.file, "/".join(map(str, path)) or "(document)", msg, doc.line_of(path)))
+            # One problem per unknown field, at the line of its key.
+            for extra in unknown_fields(err):
+                problems.append(Problem(doc.file, "/".join(map(str, path + (extra,))),
+                                        unknown_fields_message(err, [extra]), doc.line_of_key(path + (extra,))))
+            continue
+        if err.validator == "required":
+            # At the object that lacks it (the document's first line for a top-level field).
+            missing = missing_field(err)
+            problems.append(Problem(doc.file, "/".join(map(str, path + (missing,))),
+                                    f"missing required field: {missing}", doc.line_of(path) or 1))
+            continue
+        problems.append(Problem(doc.file, where or "(document)", describe(err), doc.line_of(path)))
+    if not problems:
+        # The compiled check said no and the explaining one found nothing: never accept the document.
+        problems.append(Problem(doc.file, "(document)", f"does not match the {kind} schema (the compiled check rejected "
+                                "it and the detailed check found no reason; please report this with the file)", 1))
     return problems
-
-
-def _expected(err) -> str:
-    v, s = err.validator, err.validator_value
-    if v == "type":
-        return f"type {s}"
-    if v == "enum":
-        return "one of " + ", ".join(map(str, s))
-    if v == "const":
-        return f"{s!r}"
-    if v == "pattern":
-        return f"a string matching {s}"
-    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        return f"{v} {s}"
-    if v in ("minLength", "maxLength", "minItems", "maxItems"):
-        return f"{v} {s}"
-    if v == "not":
-        return f"not {_describe(s)}"
-    if v == "uniqueItems":
-        return "unique items"
-    if v == "oneOf":
-        return "one of the allowed forms (true, or an object with key/property)"
-    return f"{v} {_describe(s)}"
 
 
 def _resources(d: dict | None) -> Resources | None:
@@ -148,18 +189,19 @@ def _custom(items) -> tuple[CustomMetric, ...]:
 def _autoscaling(d: dict | None, base: Autoscaling | None = None) -> Autoscaling | None:
     if d is None:
         return base
-    def pick(key, attr, default=None):
+    def pick(key, attr):
+        """The override's value, else the component's, else the schema default."""
         if key in d:
             return d[key]
-        return getattr(base, attr) if base else default
+        return getattr(base, attr) if base else schema_default("component", "autoscaling", key)
     return Autoscaling(
-        min_replicas=pick("min", "min_replicas", 1),
-        max_replicas=pick("max", "max_replicas", 1),
-        cpu_utilization=pick("cpu", "cpu_utilization", 70),
-        memory_utilization=pick("memory", "memory_utilization", 80),
+        min_replicas=pick("min", "min_replicas"),
+        max_replicas=pick("max", "max_replicas"),
+        cpu_utilization=pick("cpu", "cpu_utilization"),
+        memory_utilization=pick("memory", "memory_utilization"),
         custom_metrics=_custom(d["customMetrics"]) if "customMetrics" in d else (base.custom_metrics if base else ()),
-        scale_down_stabilization_seconds=pick("scaleDownStabilizationSeconds", "scale_down_stabilization_seconds", 300),
-        scale_up_percent=pick("scaleUpPercent", "scale_up_percent", 100),
+        scale_down_stabilization_seconds=pick("scaleDownStabilizationSeconds", "scale_down_stabilization_seconds"),
+        scale_up_percent=pick("scaleUpPercent", "scale_up_percent"),
     )
 
 
@@ -183,8 +225,9 @@ def _component(d: dict, file: str) -> Component:
         description=d["description"],
         owner=d["owner"],
         reviewers=tuple(d.get("reviewers", ())),
-        tier=d.get("tier", "backing" if d["kind"] == "backing" else "core"),
-        status=d.get("status", "active"),
+        # A backing service's tier is "backing" unless the file says otherwise; the rest default per schema.
+        tier=d.get("tier") or ("backing" if d["kind"] == "backing" else schema_default("component", "tier")),
+        status=d.get("status", schema_default("component", "status")),
         language=d.get("language", ""),
         runtime=d.get("runtime", ""),
         source_path=source.get("path"),
@@ -195,18 +238,21 @@ def _component(d: dict, file: str) -> Component:
         start_command=d.get("start"),
         port=d.get("port"),
         health=Health(health["liveness"], health["readiness"]) if health else None,
-        metrics=Metrics(path=metrics.get("path", "/metrics")) if metrics is not None else None,
+        metrics=Metrics(path=metrics.get("path", schema_default("component", "metrics", "path"))) if metrics is not None else None,
         env=tuple(
             EnvVar(name=e["name"], value=e.get("value"), secret=_secret(e["name"], name, e.get("secret")),
-                   required=e.get("required", False), description=e.get("description", ""))
+                   required=e.get("required", schema_default("component", "env", "[]", "required")),
+                   description=e.get("description", ""), waivers=tuple(sorted((e.get("waivers") or {}).items())))
             for e in d.get("env", ())
         ),
         dependencies=tuple(
-            Dependency(x["name"], x["port"], x.get("optional", False), x.get("protocol", "TCP"))
+            Dependency(x["name"], x["port"], x.get("optional", schema_default("component", "dependencies", "[]", "optional")),
+                       x.get("protocol", schema_default("component", "dependencies", "[]", "protocol")))
             for x in d.get("dependencies", ())
         ),
         volumes=tuple(
-            Volume(v["name"], v["mountPath"], v.get("kind", "emptyDir"), v.get("size", "1Gi"))
+            Volume(v["name"], v["mountPath"], v.get("kind", schema_default("component", "volumes", "[]", "kind")),
+                   v.get("size", schema_default("component", "volumes", "[]", "size")))
             for v in d.get("volumes", ())
         ),
         public_subdomain=(d.get("public") or {}).get("subdomain"),
@@ -215,12 +261,12 @@ def _component(d: dict, file: str) -> Component:
         schedule=d.get("schedule"),
         command=tuple(d.get("command", ())),
         alerting=Alerting(
-            error_ratio=alerting.get("errorRatio", 0.05),
-            p95_latency_seconds=alerting.get("p95LatencySeconds", 1.0),
+            error_ratio=alerting.get("errorRatio", schema_default("component", "alerting", "errorRatio")),
+            p95_latency_seconds=alerting.get("p95LatencySeconds", schema_default("component", "alerting", "p95LatencySeconds")),
             requests_counter=alerting.get("requestsCounter"),
             latency_histogram=alerting.get("latencyHistogram"),
         ),
-        cloud_identity=d.get("cloudIdentity", False),
+        cloud_identity=d.get("cloudIdentity", schema_default("component", "cloudIdentity")),
         engine=d.get("engine"),
         source_file=file,
     )
@@ -251,17 +297,18 @@ def _environment(d: dict, file: str, components: dict[str, Component]) -> Enviro
         promotes_from=d.get("promotesFrom"),
         cluster_name=d["cluster"]["name"],
         cluster_server=d["cluster"]["server"],
-        kubernetes_version=str(d.get("kubernetesVersion", "1.33")),
+        kubernetes_version=str(d.get("kubernetesVersion", schema_default("environment", "kubernetesVersion"))),
         namespace=d["namespace"],
         domain=d["domain"],
         secret_store=SecretStore(
-            name=store["name"], kind=store.get("kind", "ClusterSecretStore"), server=store["server"],
-            path=store.get("path", "kv"), version=store.get("version", "v2"), role=store["role"],
+            name=store["name"], kind=store.get("kind", schema_default("environment", "secretStore", "kind")),
+            server=store["server"], path=store.get("path", schema_default("environment", "secretStore", "path")),
+            version=store.get("version", schema_default("environment", "secretStore", "version")), role=store["role"],
             key_prefix=store["keyPrefix"],
         ),
-        cluster_issuer=d.get("clusterIssuer", "letsencrypt"),
+        cluster_issuer=d.get("clusterIssuer", schema_default("environment", "clusterIssuer")),
         aws_account_id=d.get("awsAccountId"),
-        pull_secret_key=d.get("pullSecretKey", "shared/ghcr"),
+        pull_secret_key=d.get("pullSecretKey", schema_default("environment", "pullSecretKey")),
         quota=Quota(q["requests"]["cpu"], q["requests"]["memory"], q["limits"]["cpu"], q["limits"]["memory"], q["pods"]),
         limit_range=LimitRangeSpec(
             lr["default"]["cpu"], lr["default"]["memory"], lr["defaultRequest"]["cpu"], lr["defaultRequest"]["memory"],
@@ -272,8 +319,8 @@ def _environment(d: dict, file: str, components: dict[str, Component]) -> Enviro
             (k, BackingEndpoint(v["host"], v["port"], v["cidr"])) for k, v in (d.get("backing") or {}).items()
         )),
         components=tuple(settings),
-        require_digest=policy.get("requireDigest", False),
-        auto_sync=policy.get("autoSync", True),
+        require_digest=policy.get("requireDigest", schema_default("environment", "policy", "requireDigest")),
+        auto_sync=policy.get("autoSync", schema_default("environment", "policy", "autoSync")),
         labels=tuple(sorted((d.get("labels") or {}).items())),
         source_file=file,
         decommissioned=tuple(d.get("decommissioned", ())),
@@ -284,13 +331,16 @@ def _environment(d: dict, file: str, components: dict[str, Component]) -> Enviro
 def _argocd(d: dict) -> ArgoCDSettings:
     windows = d.get("syncWindows")
     return ArgoCDSettings(
-        slack_channel=d.get("slackChannel", ArgoCDSettings.slack_channel),
+        slack_channel=d.get("slackChannel", schema_default("environment", "argocd", "slackChannel")),
         sync_windows=None if windows is None else tuple(
-            SyncWindow(w["kind"], w["schedule"], w["duration"], w.get("timeZone", "UTC"),
-                       w.get("manualSync", False), w.get("description", ""))
+            SyncWindow(w["kind"], w["schedule"], w["duration"],
+                       w.get("timeZone", schema_default("environment", "argocd", "syncWindows", "[]", "timeZone")),
+                       w.get("manualSync", schema_default("environment", "argocd", "syncWindows", "[]", "manualSync")),
+                       w.get("description", ""))
             for w in windows
         ),
-        sync_groups=tuple(d.get("syncGroups", ArgoCDSettings.sync_groups)),
+        sync_groups=tuple(d.get("syncGroups", schema_default("environment", "argocd", "syncGroups"))),
+        server=d.get("server"),
     )
 
 
@@ -315,6 +365,11 @@ def load_platform(root: Path | str = ".") -> Platform:
             problems.append(Problem(f"{folder}/", "", "no YAML files found"))
         for path in files:
             rel = f"{folder}/{path.name}"
+            too_big = file_size_problem(path.stat().st_size, rel)
+            if too_big:
+                problems.append(too_big)
+                broken.add(path.stem)
+                continue
             try:
                 doc = load_yaml(path, rel)
             except InputError as exc:
@@ -322,10 +377,10 @@ def load_platform(root: Path | str = ".") -> Platform:
                 broken.add(path.stem)
                 continue
             if not isinstance(doc.data, dict):
-                problems.append(Problem(rel, "(document)", f"expected a mapping, found {_describe(doc.data)}", 1))
+                problems.append(Problem(rel, "(document)", f"expected a mapping, found {short(doc.data)}", 1))
                 broken.add(path.stem)
                 continue
-            errs = _schema_problems(doc, validator, kind)
+            errs = string_problems(doc) or _schema_problems(doc, validator, kind)
             if errs:
                 problems.extend(errs)
                 broken.add(path.stem)
@@ -340,7 +395,7 @@ def load_platform(root: Path | str = ".") -> Platform:
     env_docs = read(ENVIRONMENTS_DIR, env_validator, "environment")
     components = {d.data["name"]: _component(d.data, d.file) for d in comp_docs}
     problems.extend(_check_components(comp_docs, components, broken))
-    environments = {d.data["name"]: _environment(d.data, d.file, components) for d in env_docs}
+    environments = _with_production({d.data["name"]: _environment(d.data, d.file, components) for d in env_docs})
     problems.extend(_check_environments(env_docs, environments, components, broken))
     if problems:
         raise InputError(problems)
@@ -350,16 +405,56 @@ def load_platform(root: Path | str = ".") -> Platform:
     )
 
 
+def _with_production(envs: dict[str, Environment]) -> dict[str, Environment]:
+    """Mark the end of each promotion chain as production (see ``Environment.production``)."""
+    sources = {e.promotes_from for e in envs.values()}
+    return {name: replace(e, production=e.promotes_from is not None and name not in sources)
+            for name, e in envs.items()}
+
+
+def _digest_reason(env: Environment) -> str:
+    return "it is production: the end of the promotion chain" if env.production else "policy.requireDigest"
+
+
 def _promotion_order(envs: dict[str, Environment]) -> tuple[Environment, ...]:
     """dev -> staging -> prod: roots first, then whoever promotes from them."""
-    ordered: list[Environment] = []
-    remaining = dict(sorted(envs.items()))
+    return tuple(envs[name] for name in chain_order({n: e.promotes_from for n, e in envs.items()}))
+
+
+def chain_order(promotes_from: dict[str, str | None]) -> list[str]:
+    """Environment names, roots first, then whoever promotes from them (a cycle ends the walk, sorted)."""
+    ordered: list[str] = []
+    remaining = dict(sorted(promotes_from.items()))
     while remaining:
-        ready = [e for e in remaining.values() if e.promotes_from is None or e.promotes_from not in remaining]
-        for e in ready:
-            ordered.append(e)
-            del remaining[e.name]
-    return tuple(ordered)
+        ready = [n for n, source in remaining.items() if source is None or source not in remaining] or list(remaining)
+        for name in ready:
+            ordered.append(name)
+            del remaining[name]
+    return ordered
+
+
+def environment_names(root: Path | str) -> list[str]:
+    """Names of environments/*.yaml in promotion order, read cheaply (only ``promotesFrom``; no validation)."""
+    import yaml
+
+    sources: dict[str, str | None] = {}
+    for path in _yaml_files(Path(root) / ENVIRONMENTS_DIR):
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            data = None
+        source = data.get("promotesFrom") if isinstance(data, dict) else None
+        sources[path.stem] = source if isinstance(source, str) else None
+    return chain_order(sources)
+
+
+def check_environment_names(root: Path | str, names, flag: str = "--env") -> None:
+    """InputError naming each unknown environment and the known ones (in promotion order)."""
+    known = environment_names(root)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise InputError([Problem("(command line)", flag, f"unknown environment {n!r}; expected one of {', '.join(known)}")
+                          for n in unknown])
 
 
 def _check_components(docs: list[SourceDoc], components: dict[str, Component], broken: set[str]) -> list[Problem]:
@@ -373,6 +468,7 @@ def _check_components(docs: list[SourceDoc], components: dict[str, Component], b
             if e["name"] in seen_env:
                 problems.append(Problem(doc.file, f"env/{i}/name", f"duplicate env var {e['name']!r} (first at env/{seen_env[e['name']]})", doc.line_of(("env", i, "name"))))
             seen_env.setdefault(e["name"], i)
+            problems.extend(_plain_secret(doc.file, ("env", i, "value"), c.env[i], e.get("value"), doc))
         seen_dep: dict[str, int] = {}
         for i, dep in enumerate(raw.get("dependencies", ())):
             if dep["name"] in seen_dep:
@@ -428,10 +524,16 @@ def _check_environments(docs: list[SourceDoc], envs: dict[str, Environment], com
             if value in seen:
                 problems.append(Problem(doc.file, what, f"duplicate {what} {value!r}, already used by environment {seen[value]}", doc.line_of((what,))))
             seen.setdefault(value, env.name)
+        if env.namespace in reserved_namespaces():
+            problems.append(Problem(doc.file, "namespace", f"expected a namespace of this environment's own, found reserved "
+                                    f"{env.namespace!r} (Kubernetes, Argo CD, ingress or add-on namespaces: "
+                                    f"{', '.join(sorted(reserved_namespaces()))}); its default-deny policy, quota and "
+                                    "Pod Security label would break what runs there", doc.line_of(("namespace",))))
         if env.promotes_from is not None and env.promotes_from not in envs and env.promotes_from not in broken:
             problems.append(Problem(doc.file, "promotesFrom", f"expected one of {', '.join(sorted(envs))}, found unknown environment {env.promotes_from!r}", doc.line_of(("promotesFrom",))))
         if env.promotes_from == env.name:
             problems.append(Problem(doc.file, "promotesFrom", "an environment cannot promote from itself", doc.line_of(("promotesFrom",))))
+        source = envs.get(env.promotes_from) if env.promotes_from else None
         metric_series: dict[str, tuple[str, str]] = {}  # adapter metric name -> (series, first component)
         for cname, s in env.components:
             path = ("components", cname)
@@ -449,10 +551,17 @@ def _check_environments(docs: list[SourceDoc], envs: dict[str, Environment], com
             if comp.status == "planned":
                 problems.append(Problem(doc.file, "/".join(path + ("enabled",)), f"{cname} is planned (not built yet); expected enabled: false", doc.line_of(path + ("enabled",))))
                 continue
+            if source is not None and not getattr(source.settings(cname), "enabled", False):
+                # Promotion order: a version reaches this environment only through its source, so a
+                # component enabled here alone would run a version nothing tested (was INV009).
+                problems.append(Problem(doc.file, "/".join(path + ("enabled",)),
+                                        f"expected {cname} enabled in {source.name} first (this environment is promoted "
+                                        f"from {source.name}), found it enabled here only: it would reach {env.name} untested",
+                                        doc.line_of(path + ("enabled",))))
             if s.image is None:
                 problems.append(Problem(doc.file, "/".join(path + ("image",)), "an enabled component needs image.tag", doc.line_of(path)))
-            elif env.require_digest and not s.image.digest:
-                problems.append(Problem(doc.file, "/".join(path + ("image", "digest")), f"environment {env.name} requires images pinned by digest (policy.requireDigest); found tag {s.image.tag!r} without digest", doc.line_of(path + ("image",))))
+            elif env.requires_digest and not s.image.digest:
+                problems.append(Problem(doc.file, "/".join(path + ("image", "digest")), f"environment {env.name} requires images pinned by digest ({_digest_reason(env)}); found tag {s.image.tag!r} without digest", doc.line_of(path + ("image",))))
             auto = s.autoscaling or comp.autoscaling
             for m in auto.custom_metrics if auto else ():
                 # One Prometheus Adapter rule per metric name: two series under one name cannot both be served.
@@ -475,6 +584,9 @@ def _check_environments(docs: list[SourceDoc], envs: dict[str, Environment], com
                     problems.append(Problem(doc.file, "/".join(path + ("env", key)), f"expected a variable declared in inventory/{cname}.yaml env, found undeclared {key!r}", doc.line_of(path + ("env", key))))
                 elif any(e.name == key and e.is_secret for e in comp.env):
                     problems.append(Problem(doc.file, "/".join(path + ("env", key)), f"{key} is a secret: map it under secrets/, never as a plain value", doc.line_of(path + ("env", key))))
+                else:
+                    var = next(e for e in comp.env if e.name == key)
+                    problems.extend(_plain_secret(doc.file, path + ("env", key), var, dict(s.env)[key], doc))
             secret_names = {e.name for e in comp.env if e.is_secret}
             for key, _ in s.secret_keys:
                 if key not in secret_names:
@@ -489,3 +601,17 @@ def _check_environments(docs: list[SourceDoc], envs: dict[str, Environment], com
             if bname not in components or components[bname].kind != "backing":
                 problems.append(Problem(doc.file, f"backing/{bname}", f"expected a backing service from the inventory, found {bname!r}", doc.line_of(("backing", bname))))
     return problems
+
+
+def _plain_secret(file: str, path: tuple, var: EnvVar, value: str | None, doc: SourceDoc) -> list[Problem]:
+    """A plain setting that looks like a credential (gitops/secretscan.py), unless its inventory entry waives it."""
+    if var.is_secret or dict(var.waivers).get(SECRET_RULE):
+        return []
+    why = looks_secret(var.name, value)
+    if why is None:
+        return []
+    return [Problem(file, "/".join(map(str, path)),
+                    f"expected no credential in a plain setting, found {var.name} where {why}: plain settings are "
+                    "rendered into a ConfigMap and every promotion diff. Declare it secret: true (secret store), "
+                    f'or waive it on the inventory variable with waivers: {{{SECRET_RULE}: "<reason>"}}',
+                    doc.line_of(path))]

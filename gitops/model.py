@@ -1,8 +1,9 @@
 """Typed model of the platform: what the inventory and environment files mean.
 
 Everything downstream (charts, validation, docs, CI matrix, promotion) reads these
-frozen dataclasses only; nothing downstream re-reads YAML. Defaults documented here
-are the defaults the JSON Schemas in ``gitops/schemas`` apply.
+frozen dataclasses only; nothing downstream re-reads YAML. Input defaults are declared once,
+in the JSON Schemas in ``gitops/schemas`` (``"default"``), and the loader reads them from there
+(``gitops.load.schema_default``); these classes carry no input default of their own.
 """
 from __future__ import annotations
 
@@ -45,9 +46,9 @@ class Autoscaling:
     max_replicas: int
     cpu_utilization: int
     memory_utilization: int
-    custom_metrics: tuple[CustomMetric, ...] = ()
-    scale_down_stabilization_seconds: int = 300
-    scale_up_percent: int = 100
+    custom_metrics: tuple[CustomMetric, ...]
+    scale_down_stabilization_seconds: int
+    scale_up_percent: int
 
 
 @dataclass(frozen=True)
@@ -64,10 +65,11 @@ class SecretRef:
 @dataclass(frozen=True)
 class EnvVar:
     name: str
-    value: str | None = None
-    secret: SecretRef | None = None
-    required: bool = False
-    description: str = ""
+    value: str | None
+    secret: SecretRef | None
+    required: bool
+    description: str
+    waivers: tuple[tuple[str, str], ...]  # (rule id, reason): a plain value that looks secret, on purpose
 
     @property
     def is_secret(self) -> bool:
@@ -80,16 +82,16 @@ class Dependency:
 
     name: str
     port: int
-    optional: bool = False
-    protocol: str = "TCP"
+    optional: bool
+    protocol: str
 
 
 @dataclass(frozen=True)
 class Volume:
     name: str
     mount_path: str
-    kind: Literal["emptyDir", "persistentVolumeClaim"] = "emptyDir"
-    size: str = "1Gi"
+    kind: Literal["emptyDir", "persistentVolumeClaim"]
+    size: str
 
 
 @dataclass(frozen=True)
@@ -100,15 +102,15 @@ class Health:
 
 @dataclass(frozen=True)
 class Metrics:
-    path: str = "/metrics"
+    path: str
     # Port name on the Service; metrics are served on the main port by default.
     port_name: str = "http"
 
 
 @dataclass(frozen=True)
 class Alerting:
-    error_ratio: float = 0.05
-    p95_latency_seconds: float = 1.0
+    error_ratio: float
+    p95_latency_seconds: float
     latency_histogram: str | None = None
     requests_counter: str | None = None
 
@@ -248,9 +250,9 @@ class SyncWindow:
     kind: Literal["allow", "deny"]
     schedule: str
     duration: str
-    time_zone: str = "UTC"
-    manual_sync: bool = False
-    description: str = ""
+    time_zone: str
+    manual_sync: bool
+    description: str
 
 
 @dataclass(frozen=True)
@@ -261,9 +263,10 @@ class ArgoCDSettings:
     environments without automated sync (prod), none otherwise.
     """
 
-    slack_channel: str = "meetinity-alerts"
-    sync_windows: tuple[SyncWindow, ...] | None = None
-    sync_groups: tuple[str, ...] = ("meetinity:sre",)
+    slack_channel: str
+    sync_windows: tuple[SyncWindow, ...] | None
+    sync_groups: tuple[str, ...]
+    server: str | None  # Argo CD API/UI URL; None: https://argocd.<domain> (Environment.argocd_server)
 
 
 @dataclass(frozen=True)
@@ -283,13 +286,22 @@ class Environment:
     node_capacity: NodeCapacity
     backing: tuple[tuple[str, BackingEndpoint], ...]
     components: tuple[tuple[str, ComponentSettings], ...]
+    # policy.requireDigest as written; ask ``requires_digest``, which also covers production.
     require_digest: bool
     auto_sync: bool
+    argocd: ArgoCDSettings
     labels: tuple[tuple[str, str], ...] = ()
     source_file: str = ""
     decommissioned: tuple[str, ...] = ()
     aws_account_id: str | None = None
-    argocd: ArgoCDSettings = ArgoCDSettings()
+    # The one definition of "production", computed once by the loader from the promotion chain: the end of a
+    # chain (something promotes into it, nothing promotes out of it). Gates, policies and validation ask this.
+    production: bool = False
+
+    @property
+    def requires_digest(self) -> bool:
+        """Images must be pinned by digest here: production always, any other environment that opts in."""
+        return self.production or self.require_digest
 
     # cached_property writes the instance __dict__ directly, so it works on frozen dataclasses.
     @cached_property
@@ -298,6 +310,12 @@ class Environment:
 
     def settings(self, component: str) -> ComponentSettings | None:
         return self._settings_by_name.get(component)
+
+    @property
+    def argocd_server(self) -> str:
+        """Where this environment's Argo CD answers: ``argocd.server``, else ``https://argocd.<domain>``,
+        the host infra/terraform/modules/argocd gives the argo-cd chart (``global.domain``)."""
+        return (self.argocd.server or f"https://argocd.{self.domain}").rstrip("/")
 
     def backing_endpoint(self, name: str) -> BackingEndpoint | None:
         return dict(self.backing).get(name)

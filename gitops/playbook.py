@@ -4,7 +4,7 @@ Everything a reviewer needs to size and operate the autoscaling of every compone
 environment, from the same model the manifests come from: requests/limits, HPA bounds and
 targets, custom metrics and their adapter rules, VPA bounds, alert thresholds, capacity against
 quota and nodes, the runbook of each alert (the PrometheusRules link here) and the review
-procedure (cadence and thresholds from the previous playbook, facts §5).
+procedure (cadence and thresholds from the previous playbook, docs/autoscaling-playbook.md of the old monorepo).
 
 Pure Python: builds no cdk8s objects, so ``gitops synth`` renders it in the parent process.
 """
@@ -24,7 +24,7 @@ from .capacity import (
 from .model import Environment, Platform
 from .quantity import format_cpu, format_memory, human_cpu, human_memory
 
-# Review cadence of the previous playbook (facts §5), kept as numbers the text and checks share.
+# Review cadence of the previous playbook (weekly, monthly, quarterly), kept as numbers the text and checks share.
 RESCALES_PER_HOUR_MAX = 12
 IDLE_UTILIZATION_PCT = 30
 VPA_DRIFT_PCT = 20
@@ -89,7 +89,7 @@ def _capacity_lines(platform: Platform, env: Environment) -> list[str]:
     lines = _table(["", *RESOURCES], rows)
     lines.append("")
     if cap.findings:
-        lines += [f"- **{f.level}**: {f.message}" for f in cap.findings]
+        lines += [f"- **{f.severity}**: {f.message}" for f in cap.findings]
     lines.append(f"- {'The HPA maximum fits the quota and the node group.' if cap.ok else '**The HPA maximum does not fit**: `gitops capacity` exits 1.'}")
     return lines
 

@@ -49,6 +49,14 @@ def parse_quantity(value: str | int | float) -> Decimal:
     return number * _DECIMAL[match["si"] or ""]
 
 
+def quantity_or_none(value) -> Decimal | None:
+    """``parse_quantity`` for checks that report a malformed value themselves: None instead of raising."""
+    try:
+        return parse_quantity(value)
+    except QuantityError:
+        return None
+
+
 def parse_cpu(value: str | int | float) -> Decimal:
     """CPU in cores: '500m' -> 0.5, '2' -> 2."""
     return parse_quantity(value)
@@ -93,3 +101,19 @@ def human_memory(num_bytes: Decimal) -> str:
     """For reports: GiB with two decimals and the unit ('37.12Gi')."""
     gib = Decimal(num_bytes) / _BINARY["Gi"]
     return f"{gib.quantize(Decimal('0.01'), rounding=ROUND_CEILING)}Gi"
+
+
+def format_quantity(value: Decimal, resource: str) -> str:
+    """A quantity for a finding's message, in the unit people read for ``resource`` (``limits.memory`` -> Gi/Mi/Ki,
+    ``requests.cpu`` -> millicores below one core)."""
+    if "memory" in resource or "storage" in resource:
+        for unit in ("Gi", "Mi", "Ki"):
+            scaled = value / _BINARY[unit]
+            if scaled >= 1:
+                return f"{scaled.quantize(Decimal('0.01')).normalize():f}{unit}"
+        return f"{value:f}"
+    if "cpu" in resource:
+        if value < 1:
+            return f"{(value * 1000).quantize(Decimal(1)):f}m"
+        return f"{value.quantize(Decimal('0.001')).normalize():f}"
+    return f"{value.normalize():f}"

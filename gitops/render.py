@@ -9,9 +9,9 @@ from __future__ import annotations
 import tempfile
 
 from .canonical import dump_object
+from .conventions import PLATFORM_DIR
 from .model import Environment, Platform
 
-PLATFORM_DIR = "platform"
 
 
 def object_filename(obj: dict) -> str:

@@ -16,6 +16,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import threading
 import time
@@ -25,11 +26,12 @@ from pathlib import Path
 from typing import Callable
 
 from . import crashsafe
-from .errors import InputError
-from .load import ENVIRONMENTS_DIR, INVENTORY_DIR, load_platform
+from .conventions import PLATFORM_DIR
+from .errors import InputError, Problem
+from .load import ENVIRONMENTS_DIR, INVENTORY_DIR, check_environment_names, load_platform
 from .model import Platform
 from .outputs import ENV_FILES, ENV_TREES, GLOBAL_FILES, resolve_renderer
-from .render import PLATFORM_DIR, render_environment
+from .render import render_environment
 from .tree import (STAGING_PREFIX, TreeDiff, clean_file_leftovers, clean_leftovers, compare_tree, read_tree,
                    stage_tree, swap_in, write_file_atomic)
 
@@ -160,7 +162,6 @@ def _warm_worker(tmpdir: str, parent: int, memo: tuple[str, str] | None) -> None
     Importing cdk8s starts this worker's Node while the parent loads inputs. Ctrl-C reaches the
     whole process group; only the parent decides what an interrupt means, so workers ignore it.
     """
-    import signal
     import tempfile
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -182,7 +183,10 @@ def _warm_worker(tmpdir: str, parent: int, memo: tuple[str, str] | None) -> None
 def _boot_node() -> None:
     """Import cdk8s (jsii starts Node), then stay: PR_SET_PDEATHSIG fires when the *thread* that
     started a child ends (man 2 prctl), so this thread lives as long as the worker does."""
-    importlib.import_module("cdk8s")
+    try:
+        importlib.import_module("cdk8s")
+    except Exception:  # Node stopped by a Ctrl-C to the process group: a real failure shows at the first render
+        return
     threading.Event().wait()
 
 
@@ -265,9 +269,7 @@ def synth(root: Path | str = ".", envs: list[str] | None = None, *, check: bool 
     root = Path(root).resolve()
     known = sorted(p.stem for p in (root / ENVIRONMENTS_DIR).glob("*.yaml"))
     if envs:
-        unknown = [e for e in envs if e not in known]
-        if unknown:
-            raise InputError(f"unknown environment(s) {', '.join(unknown)}; expected one of {', '.join(known)}")
+        check_environment_names(root, envs)
     with crashsafe.SynthLock(root, progress):
         if not check:
             _clean_leftovers(root, known)
@@ -507,7 +509,8 @@ def _synth_services(root: Path, platform: Platform, selected: list[str], service
     names = {c.name for c in platform.components}
     unknown = [s for s in services if s not in names]
     if unknown:
-        raise InputError(f"unknown component(s) {', '.join(unknown)}")
+        raise InputError([Problem("(command line)", "--service", f"unknown component {name!r}; expected one of {', '.join(sorted(names))}")
+                          for name in unknown])
     units = [(env, service) for env in selected for service in services
              if service in {c.name for c in platform.enabled_components(platform.environment(env))}]
     rendered: dict[str, dict[str, bytes]] = {env: {} for env in selected}

@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import json
 
+from .conventions import ARGOCD_NAMESPACE, INGRESS_NAMESPACE
 from .model import Environment, Platform
 
-# Namespaces the platform layer (charts/) and the Terraform add-ons must agree on.
-# ingress-nginx: charts/network.py admits ingress traffic from this namespace only.
-INGRESS_NAMESPACE = "ingress-nginx"
-ARGOCD_NAMESPACE = "argocd"
 
 TFVARS_PATH = "infra/terraform/environments/{env}/generated.auto.tfvars.json"
 

@@ -16,6 +16,7 @@ class SourceDoc:
     file: str
     data: object
     lines: dict[tuple, int] = field(default_factory=dict)
+    key_lines: dict[tuple, int] = field(default_factory=dict)  # line of each mapping key, by its path
 
     def line_of(self, path: tuple) -> int | None:
         # Walk up until a recorded ancestor: a missing field is reported at its parent.
@@ -26,6 +27,10 @@ class SourceDoc:
             if not path:
                 return None
             path = path[:-1]
+
+    def line_of_key(self, path: tuple) -> int | None:
+        """The line of the key itself (a block value starts a line later), else as ``line_of``."""
+        return self.key_lines.get(tuple(path)) or self.line_of(path)
 
 
 MAX_NODES = 200_000  # alias expansion bombs stop here
@@ -38,7 +43,8 @@ class _Budget:
         self.active: set[int] = set()  # nodes on the current path: a repeat is a recursive alias
 
 
-def _construct(node: yaml.Node, path: tuple, lines: dict, file: str, budget: _Budget | None = None):
+def _construct(node: yaml.Node, path: tuple, lines: dict, file: str, budget: _Budget | None = None,
+               key_lines: dict | None = None):
     budget = budget or _Budget()
     budget.nodes += 1
     where = "/".join(map(str, path))
@@ -50,7 +56,7 @@ def _construct(node: yaml.Node, path: tuple, lines: dict, file: str, budget: _Bu
     if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
         budget.active.add(id(node))
         try:
-            return _construct_collection(node, path, lines, file, budget)
+            return _construct_collection(node, path, lines, file, budget, {} if key_lines is None else key_lines)
         finally:
             budget.active.discard(id(node))
     lines[path] = node.start_mark.line + 1
@@ -61,7 +67,7 @@ def _construct(node: yaml.Node, path: tuple, lines: dict, file: str, budget: _Bu
         raise InputError(Problem(file, where, f"invalid value: {exc}", node.start_mark.line + 1)) from exc
 
 
-def _construct_collection(node: yaml.Node, path: tuple, lines: dict, file: str, budget: _Budget):
+def _construct_collection(node: yaml.Node, path: tuple, lines: dict, file: str, budget: _Budget, key_lines: dict):
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out = {}
@@ -71,9 +77,15 @@ def _construct_collection(node: yaml.Node, path: tuple, lines: dict, file: str, 
             key = key_node.value
             if key in out:
                 raise InputError(Problem(file, "/".join(map(str, path + (key,))), f"duplicate key {key!r}", key_node.start_mark.line + 1))
-            out[key] = _construct(value_node, path + (key,), lines, file, budget)
+            key_lines[path + (key,)] = key_node.start_mark.line + 1
+            out[key] = _construct(value_node, path + (key,), lines, file, budget, key_lines)
         return out
-    return [_construct(v, path + (i,), lines, file, budget) for i, v in enumerate(node.value)]
+    return [_construct(v, path + (i,), lines, file, budget, key_lines) for i, v in enumerate(node.value)]
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.splitlines()
+    return lines[line][column:column + 1] if line < len(lines) else ""
 
 
 def load_yaml(path: Path, display: str | None = None) -> SourceDoc:
@@ -89,7 +101,14 @@ def load_yaml(path: Path, display: str | None = None) -> SourceDoc:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         msg = getattr(exc, "problem", None) or str(exc)
+        if mark is not None and ("tab character" in msg or _char_at(text, mark.line, mark.column) == "\t"):
+            # PyYAML says "found character '\t' that cannot start any token" or "found a tab character that
+            # violates indentation": YAML forbids tabs in indentation
+            # (YAML 1.2.2 §6.1, https://yaml.org/spec/1.2.2/#61-indentation-spaces).
+            msg = (f"expected spaces for indentation, found a tab (column {mark.column + 1}); "
+                   "YAML does not allow tabs there: replace it with spaces")
         raise InputError(Problem(display, "", f"malformed YAML: {msg}", mark.line + 1 if mark else None)) from exc
     lines: dict[tuple, int] = {}
-    data = _construct(node, (), lines, display) if node is not None else None
-    return SourceDoc(display, data, lines)
+    key_lines: dict[tuple, int] = {}
+    data = _construct(node, (), lines, display, key_lines=key_lines) if node is not None else None
+    return SourceDoc(display, data, lines, key_lines)

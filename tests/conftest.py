@@ -1,6 +1,7 @@
 """Shared fixtures: temp copies of input trees, and a CLI runner that returns (exit code, output)."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,9 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 MINI = FIXTURES / "mini"
 GITOPS = [sys.executable, "-m", "gitops"]
+# Every finding of every command's --format json has exactly these keys (gitops/findings.py).
+FINDING_KEYS = {"rule_id", "rule", "severity", "message", "fix", "file", "line", "path", "env", "component",
+                "objects", "source"}
 
 
 def copy_inputs(src: Path, dst: Path, with_dist: bool = False) -> Path:
@@ -31,6 +35,30 @@ def run_gitops(root: Path, *args: str, check: bool = False, env: dict | None = N
     return proc
 
 
+def run_cli(root: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`gitops --root ROOT ...` in-process through click's runner: the real CLI code without a Python
+    start-up per call. ``run_gitops`` (a real subprocess) is for tests where the process is the point
+    (signals, exit codes seen by a shell, `python -m gitops`)."""
+    from click.testing import CliRunner
+
+    from gitops.cli import main
+
+    result = CliRunner().invoke(main, ["--root", str(root), *args], env=env, catch_exceptions=False)
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
+
+
+def assert_golden(actual_dir: Path, golden_dir: Path) -> None:
+    """``actual_dir`` equals the pinned ``golden_dir`` byte for byte; UPDATE_GOLDEN=1 rewrites the golden copy."""
+    import os
+    if os.environ.get("UPDATE_GOLDEN"):
+        shutil.rmtree(golden_dir, ignore_errors=True)
+        shutil.copytree(actual_dir, golden_dir)
+    actual, expected = tree_bytes(actual_dir), tree_bytes(golden_dir)
+    assert sorted(actual) == sorted(expected), "files differ from golden (UPDATE_GOLDEN=1 regenerates)"
+    for path in expected:
+        assert actual[path] == expected[path], f"{path} differs from golden (UPDATE_GOLDEN=1 regenerates)"
+
+
 def tree_bytes(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
@@ -47,3 +75,54 @@ def mini_synth(tmp_path_factory) -> Path:
     root = copy_inputs(MINI, tmp_path_factory.mktemp("mini-synth") / "mini")
     run_gitops(root, "synth", "--no-cache", check=True)
     return root
+
+
+@pytest.fixture(scope="module")
+def fake_github():
+    """The local GitHub REST stand-in (tests/github_fake.py), one server per test module."""
+    from .github_fake import FakeGitHub
+    server = FakeGitHub().start()
+    yield server
+    server.stop()
+
+
+# --- skips ------------------------------------------------------------------------------------
+# A test may skip only when a tool that the project's own set-up (`make deps`, `make tools`) does
+# not install is missing; README "Tests" lists them. Under CI=true any other skip fails the run:
+# missing project data or an uninstalled dependency is a defect, not a reason to pass quietly.
+EXTERNAL_TOOL_SKIPS = (
+    "terraform binary not installed",
+    "no docker compose plugin on this machine",
+    "nginx is not installed",
+)
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("true", "1")
+
+
+def _skip_reason(report) -> str:
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+    return reason.removeprefix("Skipped: ")
+
+
+def _fail_forbidden_skip(report) -> None:
+    if report.skipped and not hasattr(report, "wasxfail") and _in_ci():
+        reason = _skip_reason(report)
+        if reason not in EXTERNAL_TOOL_SKIPS:
+            report.outcome = "failed"
+            report.longrepr = (f"skipped under CI=true: {reason!r} is not a missing external tool "
+                               f"(allowed: {'; '.join(EXTERNAL_TOOL_SKIPS)})")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    _fail_forbidden_skip(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    outcome = yield
+    _fail_forbidden_skip(outcome.get_result())

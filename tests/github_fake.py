@@ -13,7 +13,8 @@ Follows the documented contract (docs.github.com/rest/pulls, /rest/issues):
 - 401 "Bad credentials" without ``Authorization: Bearer|token <valid token>``; 404 otherwise.
 
 Failure injection: :meth:`FakeGitHub.fail` (N responses with a status, optionally after
-performing the operation, as when a response is lost) and :meth:`FakeGitHub.delay`.
+performing the operation, as when a response is lost), :meth:`FakeGitHub.delay`, and
+:meth:`FakeGitHub.answer` (N canned responses, e.g. a redirect or a crafted ``Link`` header).
 """
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ class FakeGitHub:
         self.log: list[tuple[str, str, int]] = []
         self._failures: list[dict] = []
         self._delays: list[dict] = []
+        self._answers: list[dict] = []
         self._next = 1
         self._lock = threading.Lock()
         self._generation = 0                 # bumped by reset(): late answers of a previous test are dropped
@@ -78,7 +80,7 @@ class FakeGitHub:
             self._wake.set()
             self._wake = threading.Event()
             self.pulls.clear(), self.comments.clear(), self.labels.clear(), self.requested.clear()
-            self.log.clear(), self._failures.clear(), self._delays.clear()
+            self.log.clear(), self._failures.clear(), self._delays.clear(), self._answers.clear()
             self._next = 1
 
     # ------------------------------------------------------------------ injection
@@ -86,6 +88,12 @@ class FakeGitHub:
              after_effect: bool = False) -> None:
         """The next ``times`` matching requests answer ``status`` (after doing the work if ``after_effect``)."""
         self._failures.append({"status": status, "times": times, "method": method, "path": path, "after": after_effect})
+
+    def answer(self, status: int, payload=None, headers: dict | None = None, times: int = 1, method: str | None = None,
+               path: str | None = None, merge_headers: bool = False) -> None:
+        """The next ``times`` matching requests get this response (``merge_headers``: the real answer plus ``headers``)."""
+        self._answers.append({"status": status, "payload": payload, "headers": headers or {}, "times": times,
+                              "method": method, "path": path, "merge": merge_headers})
 
     def delay(self, seconds: float, times: int = 1, method: str | None = None, path: str | None = None) -> None:
         self._delays.append({"seconds": seconds, "times": times, "method": method, "path": path})
@@ -133,6 +141,9 @@ class FakeGitHub:
         if auth not in (f"Bearer {self.token}", f"token {self.token}"):
             return self._send(h, method, path, 401, {"message": "Bad credentials",
                                                      "documentation_url": "https://docs.github.com/rest"})
+        canned = self._take(self._answers, method, path)
+        if canned and not canned["merge"]:
+            return self._send(h, method, path, canned["status"], canned["payload"], canned["headers"])
         failure = self._take(self._failures, method, path)
         if failure and not failure["after"]:
             return self._send(h, method, path, failure["status"], {"message": "Server Error"})
@@ -144,6 +155,8 @@ class FakeGitHub:
             status, payload, headers = self._route(method, path, query, body)
         if failure:  # the work is done, but the answer is lost
             return self._send(h, method, path, failure["status"], {"message": "Server Error"})
+        if canned:
+            headers = {**(headers or {}), **canned["headers"]}
         self._send(h, method, path, status, payload, headers)
 
     def _send(self, h, method, path, status, payload, headers=None):

@@ -1,15 +1,12 @@
 """Argo CD objects (argocd/<env>/): CRD-valid, consistent with dist/, driven by the inventory.
 
-CRD schemas are read by path from ../shared/schemas/crds (CRDs-catalog layout) or from
-$GITOPS_CRD_SCHEMAS; they are never copied into this repository.
+CRD schemas are the repository's own (gitops/schemas/crds/, tests/crd.py).
 """
 from __future__ import annotations
 
 import copy
 import fnmatch
-import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,7 +15,7 @@ import yaml
 from gitops.adapter import adapter_rules
 from gitops.load import load_platform
 
-from .conftest import run_gitops, tree_bytes
+from .conftest import assert_golden, run_gitops
 from .crd import crd_validator
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "mini-argocd"
@@ -64,14 +61,7 @@ def group_of(api_version: str) -> str:
 
 def test_golden_argocd_tree(mini_synth):
     """The fixture's argocd/ is pinned byte for byte. Regenerate with UPDATE_GOLDEN=1."""
-    actual = tree_bytes(mini_synth / "argocd")
-    if os.environ.get("UPDATE_GOLDEN"):
-        shutil.rmtree(GOLDEN, ignore_errors=True)
-        shutil.copytree(mini_synth / "argocd", GOLDEN)
-    expected = tree_bytes(GOLDEN)
-    assert sorted(actual) == sorted(expected)
-    for path in expected:
-        assert actual[path] == expected[path], f"{path} differs from golden"
+    assert_golden(mini_synth / "argocd", GOLDEN)
 
 
 def test_argo_objects_validate_against_crd_schemas(mini_synth):

@@ -9,7 +9,7 @@ import yaml
 from gitops.capacity import DAEMONSET_CPU, SYSTEM_RESERVE_FRACTION, capacity
 from gitops.load import load_platform
 
-from .conftest import run_gitops
+from .conftest import run_cli
 
 
 def _edit_env(root, env, fn):
@@ -20,7 +20,7 @@ def _edit_env(root, env, fn):
 
 
 def test_fixture_fits_and_reports_both_environments(mini):
-    proc = run_gitops(mini, "capacity")
+    proc = run_cli(mini, "capacity")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "dev (namespace shop-dev" in proc.stdout and "prod (namespace shop-prod" in proc.stdout
     assert "OK: the HPA maximum fits" in proc.stdout
@@ -28,7 +28,7 @@ def test_fixture_fits_and_reports_both_environments(mini):
 
 
 def test_counting_rules_hpa_min_max_replicas_and_jobs_once(mini):
-    proc = run_gitops(mini, "capacity", "--env", "dev", "--format", "json")
+    proc = run_cli(mini, "capacity", "--env", "dev", "--format", "json")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["ok"] is True
@@ -54,22 +54,22 @@ def test_oversized_hpa_maximum_is_a_finding_naming_env_and_resource(mini):
     def oversize(data):
         data["components"]["shop-api"]["autoscaling"] = {"max": 60}
     _edit_env(mini, "prod", oversize)
-    proc = run_gitops(mini, "capacity")
+    proc = run_cli(mini, "capacity")
     assert proc.returncode == 1, proc.stdout
-    assert "error: prod: limits.cpu at HPA max needs 12.10, the ResourceQuota allows 8.00" in proc.stdout
-    assert "error: prod: pods at HPA max needs 61, the ResourceQuota allows 30" in proc.stdout
+    assert "CAP001 error [prod]: limits.cpu at HPA max needs 12.10, the ResourceQuota allows 8.00" in proc.stdout
+    assert "CAP001 error [prod]: pods at HPA max needs 61, the ResourceQuota allows 30" in proc.stdout
     assert "FAIL: the HPA maximum does not fit" in proc.stdout
-    assert "error: dev:" not in proc.stdout  # the other environment is unaffected
+    assert "[dev]" not in proc.stdout  # the other environment is unaffected
 
-    proc = run_gitops(mini, "capacity", "--format", "json")
+    proc = run_cli(mini, "capacity", "--format", "json")
     assert proc.returncode == 1
     report = json.loads(proc.stdout)
     assert report["ok"] is False
-    errors = {(f["env"], f["resource"]) for f in report["findings"] if f["level"] == "error"}
+    errors = {(f["env"], f["path"]) for f in report["findings"] if f["severity"] == "error"}
     assert ("prod", "limits.cpu") in errors and ("prod", "pods") in errors
     assert not any(env == "dev" for env, _ in errors)
     # Only the environment asked for is checked.
-    assert run_gitops(mini, "capacity", "--env", "dev").returncode == 0
+    assert run_cli(mini, "capacity", "--env", "dev").returncode == 0
 
 
 def test_node_group_too_small_is_a_finding(mini):
@@ -78,10 +78,10 @@ def test_node_group_too_small_is_a_finding(mini):
         data["nodeCapacity"] = {"instanceType": "t3.small", "min": 1, "max": 1, "cpuPerNode": "2", "memoryPerNode": "2Gi"}
         data["components"]["shop-api"]["autoscaling"] = {"max": 30}
     _edit_env(mini, "dev", small_nodes)
-    proc = run_gitops(mini, "capacity", "--env", "dev")
+    proc = run_cli(mini, "capacity", "--env", "dev")
     assert proc.returncode == 1
-    assert "error: dev: requests.cpu at HPA max needs 3.10, 1 x t3.small offer 1.55 allocatable" in proc.stdout
-    errors = [line for line in proc.stdout.splitlines() if line.strip().startswith("error:")]
+    assert "CAP003 error [dev]: requests.cpu at HPA max needs 3.10, 1 x t3.small offer 1.55 allocatable" in proc.stdout
+    errors = [line for line in proc.stdout.splitlines() if " error [" in line]
     assert errors and all("allocatable" in line for line in errors)  # the quota is not the problem here
 
 
@@ -90,7 +90,7 @@ def test_pod_larger_than_a_node_is_a_finding(mini):
         data["components"]["stock-service"]["resources"] = {"requests": {"cpu": "2", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "1Gi"}}
     _edit_env(mini, "dev", huge_pod)
     caps = capacity(load_platform(mini), ["dev"])
-    messages = [f.message for f in caps[0].findings if f.resource == "nodes.pod"]
+    messages = [f.message for f in caps[0].findings if f.path == "nodes.pod"]
     assert messages and "stock-service" in messages[0] and "can never be scheduled" in messages[0]
 
 
@@ -99,12 +99,12 @@ def test_rolling_surge_over_quota_is_a_warning_not_a_failure(mini):
     def tight(data):
         data["quota"]["pods"] = 7
     _edit_env(mini, "dev", tight)
-    proc = run_gitops(mini, "capacity", "--env", "dev")
+    proc = run_cli(mini, "capacity", "--env", "dev")
     assert proc.returncode == 0, proc.stdout
-    assert "warning: dev: pods at HPA max plus rolling-update surge needs 8, the ResourceQuota allows 7" in proc.stdout
+    assert "CAP002 warning [dev]: pods at HPA max plus rolling-update surge needs 8, the ResourceQuota allows 7" in proc.stdout
 
 
 def test_unknown_environment_is_a_usage_error(mini):
-    proc = run_gitops(mini, "capacity", "--env", "qa")
+    proc = run_cli(mini, "capacity", "--env", "qa")
     assert proc.returncode == 2
     assert "unknown environment" in proc.stderr

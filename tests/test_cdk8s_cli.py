@@ -1,6 +1,7 @@
 """`npx cdk8s synth` (cdk8s-cli pinned in package.json) produces the same dist/ as `gitops synth`."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -20,8 +21,12 @@ def test_cdk8s_cli_matches_gitops_synth(tmp_path):
     (via_cli / "cdk8s.yaml").write_text(
         f"language: python\napp: {sys.executable} {REPO / 'app.py'}\noutput: .cache/cdk8s.out\n")
     env = {**os.environ, "GITOPS_ROOT": str(via_cli)}
-    proc = subprocess.run([str(CDK8S), "synth"], cwd=via_cli, capture_output=True, text=True, env=env, timeout=300)
+    # As package.json's `npm run synth` runs it: without the npm upgrade check (no network, pinned CLI).
+    script = json.loads((REPO / "package.json").read_text())["scripts"]["synth"].split()
+    assert script[:2] == ["cdk8s", "synth"] and "--no-check-upgrade" in script
+    proc = subprocess.run([str(CDK8S), *script[1:]], cwd=via_cli, capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Error" not in proc.stderr and "new version" not in proc.stderr, proc.stderr  # no upgrade-check trace
     assert tree_bytes(via_cli / "dist") == tree_bytes(via_gitops / "dist")
     bundles = sorted(p.name for p in (via_cli / ".cache/cdk8s.out").iterdir())
     assert bundles == ["dev.k8s.yaml", "prod.k8s.yaml"]

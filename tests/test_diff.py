@@ -11,14 +11,7 @@ import yaml
 from gitops.diff import categorize, diff_trees
 from gitops.tree import read_tree
 
-
-
-def run_gitops(root: Path, *args: str):
-    """The CLI in-process (click's runner): same code path as `gitops`, without a Python start-up."""
-    from click.testing import CliRunner
-    from gitops.cli import main
-    result = CliRunner().invoke(main, ["--root", str(root), *args])
-    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
+from .conftest import run_cli
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "mini"
 
@@ -145,7 +138,7 @@ def test_cli_diff_against_a_git_ref_and_between_environments(tmp_path):
                           else deployment.read_text().replace("revisionHistoryLimit: 5", "revisionHistoryLimit: 5\n  replicas: 7"))
     (root / "dist" / "prod" / "stock-service" / "service-stock-service.yaml").unlink()
 
-    proc = run_gitops(root, "diff", "--base", "HEAD", "--env", "prod", "--format", "json", "--exit-code")
+    proc = run_cli(root, "diff", "--base", "HEAD", "--env", "prod", "--format", "json", "--exit-code")
     assert proc.returncode == 1, proc.stderr
     data = json.loads(proc.stdout)
     [prod] = data["diffs"]
@@ -153,10 +146,35 @@ def test_cli_diff_against_a_git_ref_and_between_environments(tmp_path):
     assert statuses[("Deployment", "shop-api")] == ("changed", ["replicas"])
     assert statuses[("Service", "stock-service")] == ("removed", [])
     # Against the parent commit, dist/ did not exist at all: everything is added.
-    proc = run_gitops(root, "diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "dev", "--format", "text")
+    proc = run_cli(root, "diff", "--base", "HEAD~1", "--head", "HEAD", "--env", "dev", "--format", "text")
     assert proc.returncode == 0 and "0 changed, " in proc.stdout and "+ Deployment shop-dev/shop-api" in proc.stdout
-    proc = run_gitops(root, "diff", "dev", "prod", "--format", "markdown")
+    proc = run_cli(root, "diff", "dev", "prod", "--format", "markdown")
     assert proc.returncode == 0 and "`dist/dev` → `dist/prod`" in proc.stdout
-    assert run_gitops(root, "diff", "dev").returncode == 2
-    proc = run_gitops(root, "diff", "--base", "no-such-ref", "--env", "dev")
+    assert run_cli(root, "diff", "dev").returncode == 2
+    proc = run_cli(root, "diff", "--base", "no-such-ref", "--env", "dev")
     assert proc.returncode == 2 and "unknown 'no-such-ref'" in proc.stderr
+
+
+def test_dashboard_configmap_diff_shows_the_json_paths_that_differ():
+    """A dashboard is one long JSON string: the diff names the JSON fields that changed, not two equal prefixes."""
+    text = (GOLDEN / "dev" / "shop-api" / "configmap-shop-api-dashboard.yaml").read_bytes()
+    cm = yaml.safe_load(text)
+    (key, raw), = cm["data"].items()
+    dashboard = json.loads(raw)
+    changed = json.loads(raw)
+    first = next(p for p in changed["panels"] if p.get("targets"))
+    old_expr = first["targets"][0]["expr"]
+    first["targets"][0]["expr"] = old_expr.replace("[5m]", "[10m]")
+    changed["panels"].append({"type": "text", "title": "Runbook", "gridPos": {"h": 4, "w": 24, "x": 0, "y": 99}})
+    new_cm = {**cm, "data": {key: json.dumps(changed, indent=2, sort_keys=True)}}
+    diff = diff_trees({"cm.yaml": text}, {"cm.yaml": yaml.safe_dump(new_cm, sort_keys=False).encode()})
+    (resource,) = diff.resources
+    index = dashboard["panels"].index(next(p for p in dashboard["panels"] if p.get("targets")))
+    paths = {c.path: c for c in resource.changes}
+    expr = paths[f'data["{key}"].panels[{index}].targets[0].expr']
+    assert (expr.old, expr.new) == (old_expr, old_expr.replace("[5m]", "[10m]"))
+    added = paths[f'data["{key}"].panels[{len(dashboard["panels"])}]']
+    assert added.op == "added" and added.new["title"] == "Runbook"
+    assert len(resource.changes) == 2
+    text_out = diff.to_text()
+    assert "[10m]" in text_out and "Runbook" in text_out

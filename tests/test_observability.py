@@ -1,10 +1,9 @@
 """ServiceMonitor, PrometheusRule and Grafana dashboards: CRD-valid, parseable, consistent with the inventory.
 
-Runs on the small fixture and, when the repository has them, on the real inventory/ and
-environments/ (copied to a temp folder; never synthesized in place).
+Runs on the small fixture and on the real inventory/ and environments/ (copied to a temp
+folder; never synthesized in place).
 
-CRD schemas are read by path from ../shared/schemas/crds (the CRDs-catalog layout), or from
-$GITOPS_CRD_SCHEMAS; they are never copied into this repository. PromQL goes through
+CRD schemas are the repository's own (gitops/schemas/crds/, tests/crd.py). PromQL goes through
 ``promql-parser`` (Python bindings of GreptimeDB's Rust PromQL parser).
 """
 from __future__ import annotations
@@ -99,13 +98,11 @@ def declared_metrics(platform, env_name: str, component: str) -> set[str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# fixtures: the small fixture, and the real inventory when present
+# fixtures: the small fixture, and the real inventory
 # ---------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
 def real_synth(tmp_path_factory) -> Path:
-    if not (REPO / "inventory").is_dir() or not (REPO / "environments").is_dir():
-        pytest.skip("no inventory/ in this checkout")
     root = copy_inputs(REPO, tmp_path_factory.mktemp("real-synth") / "real")
     run_gitops(root, "synth", "--no-cache", check=True)
     return root

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from gitops.errors import GitopsError, InputError
+from gitops.errors import InputError
 from gitops.promote.holds import place_hold, read_hold, release_hold
-from gitops.promote.publish import publish
+from gitops.promote.publish import publish as publish_default_branch
 from gitops.promote.versions import bump, status, status_text
 
 from .test_promote_support import copy_setup, git, gitops, template, trailers
@@ -33,8 +33,13 @@ def test_bump_rejects_bad_input_and_writes_nothing(setup):
         assert message in str(exc.value), kwargs
     # Through the CLI: exit code 2, located message.
     proc = gitops(setup, None, "bump", "--env", "dev", "--service", "shop-api", "--tag", "latest", expect=2)
-    assert "--tag at image.tag: expected a string matching" in proc.stderr
-    proc = gitops(setup, None, "bump", "--env", "qa", "--service", "shop-api", "--tag", "v1", expect=2)
+    assert "--tag at image.tag: expected a pinned tag (vX.Y.Z or sha-<7>), found 'latest'" in proc.stderr
+    # What --help promises is what is checked: the same words, from the schema.
+    assert "a pinned tag (vX.Y.Z or sha-<7>)" in " ".join(gitops(setup, None, "bump", "--help").stdout.split())
+    for tag in ("V0.3.0", "LATEST", "v1.3", "sha-ABCDEF1"):
+        proc = gitops(setup, None, "bump", "--env", "dev", "--service", "shop-api", "--tag", tag, expect=2)
+        assert f"expected a pinned tag (vX.Y.Z or sha-<7>), found '{tag}'" in proc.stderr
+    proc = gitops(setup, None, "bump", "--env", "qa", "--service", "shop-api", "--tag", "v1.3.0", expect=2)
     assert "unknown environment 'qa'" in proc.stderr
     assert setup.snapshot() == before
 
@@ -75,7 +80,7 @@ def test_hold_and_release_are_commits_of_one_file(setup):
 def test_publish_mirrors_dist_with_a_source_commit_trailer(setup, tmp_path):
     envrepo = tmp_path / "env-repo.git"
     git(tmp_path, "init", "--quiet", "--bare", "-b", "main", str(envrepo))
-    result = publish(setup.root, str(envrepo), ["dev", "prod"])
+    result = publish_default_branch(setup.root, str(envrepo), ["dev", "prod"])
     assert result["changed"] and result["branch"] == "main"
     head = setup.git("rev-parse", "HEAD")
     listing = git(envrepo, "ls-tree", "-r", "--name-only", "main").splitlines()
@@ -86,19 +91,24 @@ def test_publish_mirrors_dist_with_a_source_commit_trailer(setup, tmp_path):
     message = git(envrepo, "log", "-1", "--format=%B", "main")
     assert f"Source-Commit: {head}" in message
     # Idempotent: same dist, no commit.
-    assert not publish(setup.root, str(envrepo), ["dev", "prod"])["changed"]
+    assert not publish_default_branch(setup.root, str(envrepo), ["dev", "prod"])["changed"]
     assert git(envrepo, "rev-list", "--count", "main") == "1"
     # A removed file disappears from the mirror; only the published environment changes.
-    setup.git("rm", "--quiet", "dist/dev/stock-report/cronjob-stock-report.yaml")
-    setup.git("commit", "--quiet", "-m", "drop cronjob")
-    result = publish(setup.root, str(envrepo), ["dev"])
+    # (a generated change: a hand-deleted file would be refused as not what synth generates)
+    env_file = setup.root / "environments" / "dev.yaml"
+    env_file.write_text(env_file.read_text().replace("stock-report:\n    enabled: true", "stock-report:\n    enabled: false"))
+    from gitops.synth import synth
+    synth(setup.root, ["dev"])
+    setup.commit_all("dev: drop the stock report")
+    setup.git("push", "--quiet", "origin", "main")  # publish reads the default branch, not the checkout
+    result = publish_default_branch(setup.root, str(envrepo), ["dev"])
     listing = git(envrepo, "ls-tree", "-r", "--name-only", "main").splitlines()
     assert "dev/stock-report/cronjob-stock-report.yaml" not in listing and "prod/platform/namespace-shop-prod.yaml" in listing
-    assert git(envrepo, "diff", "--name-only", "main~1", "main") == "dev/stock-report/cronjob-stock-report.yaml"
-    # Uncommitted dist/ would make the trailer a lie.
+    changed = git(envrepo, "diff", "--name-only", "main~1", "main").splitlines()
+    assert "dev/stock-report/cronjob-stock-report.yaml" in changed and all(p.startswith("dev/") for p in changed)
+    # Uncommitted files in the checkout are not what the default branch holds: never published.
     (setup.root / "dist" / "dev" / "extra.yaml").write_text("kind: X\n")
-    with pytest.raises(GitopsError, match="uncommitted"):
-        publish(setup.root, str(envrepo), ["dev"])
+    assert not publish_default_branch(setup.root, str(envrepo), ["dev"])["changed"]
 
 
 def test_cli_promote_usage_errors(setup):

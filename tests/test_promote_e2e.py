@@ -67,8 +67,8 @@ def test_promotion_flow(world):
     assert "| ✏️ changed | `Deployment shop-staging/shop-api` | image, labels |" in body
     assert "`ghcr.io/meetinity/shop-api:v1.2.0@sha256:1111" in body and "/compare/main..." + branch in body
     assert "### Reviewer checklist" in body and "- [ ] " in body
-    # gitops validate ran on the re-rendered staging (or, without gitops.validate, the skip is visible).
-    assert "**validation** (passed)" in body or "validation NOT run" in body
+    # gitops validate ran on the re-rendered staging with no option (the repository's CRD schemas).
+    assert "**validation** (passed)" in body
     assert fake.labels[1] == ["promotion", "env:staging"]
     assert fake.requested[1]["team_reviewers"] == ["platform"]
 
@@ -78,6 +78,12 @@ def test_promotion_flow(world):
     assert "updated pull request #1" in out.stdout
     assert len(fake.pulls) == 1 and fake.calls("POST", r"/pulls$") == 1
     assert setup.remote_git("rev-parse", branch) == tip
+
+    # The release dashboard places the open PR on the row it moves (through the body's marker).
+    status = json.loads(gitops(setup, fake, "status", "--format", "json").stdout)
+    pulls = {r["component"]: [(p["number"], p["to"]) for p in r["pulls"]] for r in status["components"]}
+    assert pulls["shop-api"] == [(1, "staging")] and not any(v for k, v in pulls.items() if k != "shop-api")
+    assert status["sources"]["github"]["state"] == "ok" and status["warnings"] == []
 
     # 4. A newer build promoted to staging supersedes PR #1 (dev edited by hand this time: promotion
     #    reads environments/dev.yaml, not dist/dev, so no render is needed here).

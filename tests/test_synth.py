@@ -1,7 +1,6 @@
 """Synth behaviour: golden output, determinism, stale detection, ownership, cache, parallel == serial."""
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -10,21 +9,14 @@ import yaml
 from gitops.load import load_platform
 from gitops.synth import synth
 
-from .conftest import run_gitops, tree_bytes
+from .conftest import assert_golden, run_gitops, tree_bytes
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "mini"
 
 
 def test_golden_output(mini_synth):
     """The fixture platform's dist/ is pinned byte for byte. Regenerate with UPDATE_GOLDEN=1."""
-    actual = tree_bytes(mini_synth / "dist")
-    if os.environ.get("UPDATE_GOLDEN"):
-        shutil.rmtree(GOLDEN, ignore_errors=True)
-        shutil.copytree(mini_synth / "dist", GOLDEN)
-    expected = tree_bytes(GOLDEN)
-    assert sorted(actual) == sorted(expected)
-    for path in expected:
-        assert actual[path] == expected[path], f"{path} differs from golden"
+    assert_golden(mini_synth / "dist", GOLDEN)
 
 
 def test_every_enabled_component_present_in_every_enabling_env(mini_synth):
@@ -71,6 +63,19 @@ def test_check_reports_changed_missing_and_stale(mini):
     assert "changed dist/dev/shop-api/deployment-shop-api.yaml" in proc.stdout
     assert "missing dist/dev/shop-api/configmap-shop-api-settings.yaml" in proc.stdout
     assert "stale dist/prod/stray.yaml" in proc.stdout
+    assert proc.stdout.startswith("stale: dist/dev, dist/prod;")
+
+
+def test_check_names_stale_files_outside_dist(mini):
+    run_gitops(mini, "synth", check=True)
+    (mini / ".github/CODEOWNERS").write_text("* @someone\n")
+    app = next((mini / "argocd/dev").glob("application-*.yaml"))
+    app.write_text(app.read_text() + "# edited\n")
+    proc = run_gitops(mini, "synth", "--check")
+    assert proc.returncode == 1
+    assert proc.stdout.startswith("stale: .github/CODEOWNERS, argocd/dev;"), proc.stdout
+    assert "dist/" not in proc.stdout.splitlines()[0]
+    assert f"changed argocd/dev/{app.name}" in proc.stdout and "changed .github/CODEOWNERS" in proc.stdout
 
 
 def test_removing_component_removes_its_files_only(mini):

@@ -156,30 +156,23 @@ def test_synth_check_reports_a_stale_tfvars_file(mini):
     assert f"changed {TFVARS_PATH.format(env='dev')}" in proc.stdout
 
 
-def test_ingress_namespace_matches_the_network_policies():
-    """charts/network.py admits ingress traffic from one namespace: Terraform installs the controller there."""
-    source = (REPO / "charts" / "network.py").read_text()
-    match = re.search(r'^INGRESS_CONTROLLER_NAMESPACE = "([^"]+)"', source, re.M)
-    assert match, "charts/network.py no longer defines INGRESS_CONTROLLER_NAMESPACE"
+def test_terraform_installs_into_the_namespaces_the_manifests_name(mini_synth):
+    """Terraform installs ingress-nginx and Argo CD into the namespaces the tfvars name; the generated
+    NetworkPolicies admit ingress from that namespace and the Argo CD objects live in the other one."""
+    from gitops.conventions import ARGOCD_NAMESPACE, INGRESS_NAMESPACE
     platform = load_platform(REPO / "tests" / "fixtures" / "mini")
-    assert tfvars_data(platform, platform.environments[0])["namespaces"]["ingress"] == match.group(1)
-
-
-def test_argocd_namespace_matches_the_generated_applications():
-    path = REPO / "charts" / "argocd.py"
-    if not path.is_file():
-        pytest.skip("charts/argocd.py (the generated Argo CD applications) is not in this tree yet")
-    source = path.read_text()
-    match = re.search(r'^ARGOCD_NAMESPACE = "([^"]+)"', source, re.M)
-    assert match, "charts/argocd.py no longer defines ARGOCD_NAMESPACE"
-    platform = load_platform(REPO / "tests" / "fixtures" / "mini")
-    assert tfvars_data(platform, platform.environments[0])["namespaces"]["argocd"] == match.group(1)
+    assert tfvars_data(platform, platform.environments[0])["namespaces"] == {
+        **tfvars_data(platform, platform.environments[0])["namespaces"], "ingress": INGRESS_NAMESPACE,
+        "argocd": ARGOCD_NAMESPACE}
+    policies = "".join(p.read_text() for p in (mini_synth / "dist").rglob("networkpolicy-*.yaml"))
+    assert f"kubernetes.io/metadata.name: {INGRESS_NAMESPACE}" in policies
+    apps = [yaml.safe_load(p.read_text()) for p in (mini_synth / "argocd").rglob("application-*.yaml")]
+    assert apps and {a["metadata"]["namespace"] for a in apps} == {ARGOCD_NAMESPACE}
 
 
 def test_compositions_find_the_root_application_and_its_project(mini_synth):
     """The compositions read argocd/<env>/application-root.yaml and appproject-<spec.project>.yaml."""
-    if not any(template == "argocd/{env}" for template, _ in ENV_TREES):
-        pytest.skip("argocd/<env>/ is not generated yet (gitops/outputs.py ENV_TREES)")
+    assert any(template == "argocd/{env}" for template, _ in ENV_TREES)
     main = (SHARED / "main.tf").read_text()
     assert '"${local.argocd_dir}/application-root.yaml"' in main
     assert '"${local.argocd_dir}/appproject-${yamldecode(local.root_application_yaml).spec.project}.yaml"' in main

@@ -13,20 +13,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from click.testing import CliRunner
 
 from gitops.canonical import dump_objects
-from gitops.cli import main as gitops_main
 from gitops.errors import InputError
 from gitops.validate import RULES, run_validation
 
-from .conftest import REPO, run_gitops
+from .conftest import FINDING_KEYS, REPO, run_cli, run_gitops
 
-SHARED_CRDS = REPO.parent / "shared" / "schemas" / "crds"
-LOCATIONS = [str(SHARED_CRDS)]
 TREES = ("inventory", "environments", "dist", "argocd")
-
-needs_crds = pytest.mark.skipif(not SHARED_CRDS.is_dir(), reason="../shared/schemas/crds not present")
 
 
 @pytest.fixture(scope="session")
@@ -66,19 +60,7 @@ def write(root: Path, rel: str, *objs: dict) -> None:
 
 
 def validate(root: Path, **kwargs):
-    kwargs.setdefault("schema_locations", LOCATIONS)
-    return run_validation(root, **kwargs)
-
-
-class Result:
-    def __init__(self, returncode: int, stdout: str, stderr: str):
-        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
-
-
-def cli(root: Path, *args: str) -> Result:
-    """``gitops --root root ...`` in-process (click's runner): real CLI code, shared schema caches."""
-    result = CliRunner().invoke(gitops_main, ["--root", str(root), *args], catch_exceptions=False)
-    return Result(result.exit_code, result.stdout, result.stderr)
+    return run_validation(root, **kwargs)  # CRD schemas: the repository's own (gitops/schemas/crds)
 
 
 def summary(report) -> list[tuple[str, list[str]]]:
@@ -94,7 +76,6 @@ def container(doc: dict) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
-@needs_crds
 def test_generated_fixture_output_is_clean(vbase):
     report = validate(vbase)
     assert report.findings == [] and report.waived == []
@@ -103,17 +84,16 @@ def test_generated_fixture_output_is_clean(vbase):
     assert report.environments == ["dev", "prod"]
 
 
-@needs_crds
 def test_json_output_is_stable_and_documented(vroot):
     edit(vroot, DEPLOY, lambda d: container(d).update(image="ghcr.io/meetinity/shop-api:latest"))
-    proc = run_gitops(vroot, "validate", "--format", "json", "--schema-location", LOCATIONS[0])
+    proc = run_gitops(vroot, "validate", "--format", "json")
     assert proc.returncode == 1, proc.stderr
     data = json.loads(proc.stdout)
     assert set(data) == {"version", "ok", "documents", "environments", "summary", "findings", "waived"}
     assert data["version"] == 1 and data["ok"] is False
-    assert data["summary"] == {"errors": 1, "warnings": 0, "waived": 0}
+    assert data["summary"] == {"errors": 1, "warnings": 0, "infos": 0, "waived": 0}
     (finding,) = data["findings"]
-    assert set(finding) == {"rule_id", "rule", "severity", "env", "file", "line", "path", "objects", "message", "fix"}
+    assert set(finding) == FINDING_KEYS
     assert finding["rule_id"] == "POL008" and finding["rule"] == "image-tagged"
     assert finding["file"] == DEPLOY and finding["env"] == "dev"
     assert finding["objects"] == ["Deployment/shop-dev/shop-api"]
@@ -122,10 +102,9 @@ def test_json_output_is_stable_and_documented(vroot):
     assert lines[finding["line"] - 1].strip().startswith("image: ghcr.io/meetinity/shop-api:latest")
 
 
-@needs_crds
 def test_github_format_prints_error_annotations(vroot):
     edit(vroot, DEPLOY, lambda d: container(d).update(image="ghcr.io/meetinity/shop-api:latest"))
-    proc = cli(vroot, "validate", "--format", "github", "--schema-location", LOCATIONS[0])
+    proc = run_cli(vroot, "validate", "--format", "github")
     assert proc.returncode == 1
     annotations = [l for l in proc.stdout.splitlines() if l.startswith("::")]
     assert len(annotations) == 1
@@ -134,20 +113,19 @@ def test_github_format_prints_error_annotations(vroot):
     assert "Deployment/shop-dev/shop-api" in annotations[0]
 
 
-@needs_crds
 def test_text_format_and_exit_codes(vbase, vroot):
-    clean = cli(vbase, "validate", "--schema-location", LOCATIONS[0])
+    clean = run_cli(vbase, "validate")
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert clean.stdout.strip().startswith("ok: ")
     edit(vroot, DEPLOY, lambda d: container(d).update(image="ghcr.io/meetinity/shop-api"))
-    broken = cli(vroot, "validate", "--env", "dev", "--schema-location", LOCATIONS[0])
+    broken = run_cli(vroot, "validate", "--env", "dev")
     assert broken.returncode == 1
     assert f"{DEPLOY}:" in broken.stdout and "error POL008 image-tagged" in broken.stdout
     assert "fix: " in broken.stdout
 
 
 def test_list_rules_has_stable_ids_severity_and_rationale():
-    proc = cli(REPO, "validate", "--list-rules", "--format", "json")
+    proc = run_cli(REPO, "validate", "--list-rules", "--format", "json")
     assert proc.returncode == 0
     rules = json.loads(proc.stdout)
     assert [r["id"] for r in rules] == list(RULES)
@@ -156,7 +134,7 @@ def test_list_rules_has_stable_ids_severity_and_rationale():
     ids = {r["id"] for r in rules}
     # the policy list of the issue, each with a stable ID
     assert {f"POL{n:03d}" for n in range(1, 15)} <= ids
-    text = cli(REPO, "validate", "--list-rules").stdout
+    text = run_cli(REPO, "validate", "--list-rules").stdout
     assert "POL013" in text and "pdb-allows-eviction" in text and "why:" in text
 
 
@@ -175,7 +153,6 @@ def _waive(rule: str, reason: str):
     return fn
 
 
-@needs_crds
 def test_waiver_moves_the_finding_to_the_waived_list(vroot):
     def latest(d):
         container(d).update(image="ghcr.io/meetinity/shop-api:latest")
@@ -187,11 +164,10 @@ def test_waiver_moves_the_finding_to_the_waived_list(vroot):
     assert waived.rule_id == "POL008" and waived.objects == ["Deployment/shop-dev/shop-api"]
     assert waived.waiver.reason == "vendor image only published as latest; tracked in PLAT-42"
     assert waived.waiver.object == "Deployment/shop-dev/shop-api"
-    text = cli(vroot, "validate", "--schema-location", LOCATIONS[0])
+    text = run_cli(vroot, "validate")
     assert text.returncode == 0 and "waived:" in text.stdout and "PLAT-42" in text.stdout
 
 
-@needs_crds
 def test_waiver_for_another_rule_does_not_hide_a_finding(vroot):
     def latest(d):
         container(d).update(image="ghcr.io/meetinity/shop-api:latest")
@@ -201,7 +177,6 @@ def test_waiver_for_another_rule_does_not_hide_a_finding(vroot):
     assert summary(report) == [("POL008", ["Deployment/shop-dev/shop-api"])]
 
 
-@needs_crds
 def test_unknown_rule_in_a_waiver_is_an_input_error(vroot):
     edit(vroot, DEPLOY, _waive("POL999", "a perfectly long reason"))
     shutil.rmtree(vroot / ".cache", ignore_errors=True)
@@ -210,12 +185,11 @@ def test_unknown_rule_in_a_waiver_is_an_input_error(vroot):
         validate(vroot)
     (problem,) = exc.value.problems
     assert problem.file == DEPLOY and "unknown rule 'POL999'" in problem.message and problem.line
-    proc = cli(vroot, "validate", "--schema-location", LOCATIONS[0])
+    proc = run_cli(vroot, "validate")
     assert proc.returncode == 2 and "POL999" in proc.stderr
     assert _snapshot(vroot) == before  # not even the parse cache
 
 
-@needs_crds
 def test_waiver_without_a_reason_is_an_input_error(vroot):
     edit(vroot, DEPLOY, _waive("POL008", "ok"))
     with pytest.raises(InputError) as exc:
@@ -239,7 +213,6 @@ def _snapshot(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-@needs_crds
 @pytest.mark.parametrize("content,expected", [
     ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x\n", "malformed YAML"),
     ("kind: ConfigMap\nmetadata: {name: x, namespace: shop-dev}\n", "missing apiVersion"),
@@ -249,7 +222,7 @@ def _snapshot(root: Path) -> dict[str, bytes]:
 def test_bad_manifest_is_an_input_error(vroot, content, expected):
     (vroot / "dist/dev/shop-api/broken.yaml").write_text(content)
     before = _snapshot(vroot)
-    proc = cli(vroot, "validate", "--format", "json", "--schema-location", LOCATIONS[0])
+    proc = run_cli(vroot, "validate", "--format", "json")
     assert proc.returncode == 2
     errors = json.loads(proc.stdout)["errors"]
     assert errors[0]["file"] == "dist/dev/shop-api/broken.yaml" and expected in errors[0]["message"]
@@ -262,15 +235,15 @@ def test_unreadable_schema_location_is_an_input_error(vbase, tmp_path):
     proc = run_gitops(vbase, "validate", "--schema-location", str(tmp_path / "missing"))
     assert proc.returncode == 2, proc.stdout
     assert "unreadable schema location" in proc.stderr and "nothing was written" in proc.stderr
-    proc = cli(vbase, "validate", "--schema-location", str(tmp_path / "missing" / "{{.Group}}/{{.ResourceKind}}.json"))
+    proc = run_cli(vbase, "validate", "--schema-location", str(tmp_path / "missing" / "{{.Group}}/{{.ResourceKind}}.json"))
     assert proc.returncode == 2 and "unreadable schema location" in proc.stderr
-    proc = cli(vbase, "validate", "--schema-location", "{{.Nope}}/x.json")
+    proc = run_cli(vbase, "validate", "--schema-location", "{{.Nope}}/x.json")
     assert proc.returncode == 2 and "unknown template variable" in proc.stderr
 
 
 def test_github_format_reports_input_errors_as_annotations(vroot):
     (vroot / "dist/dev/shop-api/broken.yaml").write_text("apiVersion: v1\nkind: [\n")
-    proc = cli(vroot, "validate", "--format", "github", "--schema-location", LOCATIONS[0])
+    proc = run_cli(vroot, "validate", "--format", "github")
     assert proc.returncode == 2
     assert proc.stdout.startswith("::error file=dist/dev/shop-api/broken.yaml,line=")
 
@@ -286,32 +259,47 @@ def test_unknown_environment_and_missing_dist_are_input_errors(vbase, tmp_path):
 
 
 # --- make test: the committed dist/ is clean ----------------------------------------------------
-@pytest.mark.skipif(not (REPO / "dist").is_dir(), reason="the repository's dist/ is not generated yet")
-@needs_crds
 def test_committed_dist_is_clean():
-    report = run_validation(REPO)  # default schema location: ../shared/schemas/crds
+    report = run_validation(REPO)  # no option: the repository's own CRD schemas
     assert report.findings == [], "\n".join(f"{f.file}:{f.line} {f.rule_id} {f.message}" for f in report.findings)
     for waived in report.waived:
         assert len(waived.waiver.reason) >= 10
 
 
-def test_schema_location_from_environment_variable(tmp_path):
-    """A checkout without ../shared finds CRD schemas through $GITOPS_SCHEMA_LOCATION (as CI elsewhere would)."""
+# A custom resource the repository has no schema for, and its schema (as an extra location serves it).
+WIDGET_SCHEMA = json.dumps({
+    "type": "object", "properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
+                                     "metadata": {"type": "object"},
+                                     "spec": {"type": "object", "properties": {"size": {"type": "integer"}}}}})
+
+
+def widget(root: Path) -> dict:
+    """The Widget, labelled like the generator labels shop-api's objects (so only schema rules apply)."""
+    labels = load_docs(root, "dist/dev/shop-api/servicemonitor-shop-api.yaml")[0]["metadata"]["labels"]
+    return {"apiVersion": "example.com/v1", "kind": "Widget",
+            "metadata": {"name": "w", "namespace": "shop-dev", "labels": labels}, "spec": {"size": 3}}
+
+
+def test_schema_location_from_environment_variable_is_an_extra_location(vroot, tmp_path):
+    """$GITOPS_SCHEMA_LOCATION adds locations for kinds the repository has no schema for; the
+    repository's own schemas still apply (no sibling folder, no option needed for them)."""
     import os
-    import shutil
-    import subprocess
-    import sys
 
-    from .conftest import REPO
-
-    root = tmp_path / "repo"
-    for name in ("inventory", "environments", "dist", "argocd"):
-        shutil.copytree(REPO / name, root / name)
-    crds = REPO.parent / "shared" / "schemas" / "crds"
-    base = [sys.executable, "-m", "gitops", "--root", str(root), "validate", "--env", "dev", "--format", "json"]
-    without = subprocess.run(base, capture_output=True, text=True, cwd=REPO,
-                             env={k: v for k, v in os.environ.items() if k != "GITOPS_SCHEMA_LOCATION"})
-    assert without.returncode == 1 and "SCH002" in without.stdout
-    with_env = subprocess.run(base, capture_output=True, text=True, cwd=REPO,
-                              env={**os.environ, "GITOPS_SCHEMA_LOCATION": str(crds)})
+    write(vroot, "dist/dev/shop-api/widget-w.yaml", widget(vroot))
+    extra = tmp_path / "extra"
+    (extra / "example.com").mkdir(parents=True)
+    (extra / "example.com" / "widget_v1.json").write_text(WIDGET_SCHEMA)
+    base = ["validate", "--env", "dev", "--format", "json"]
+    env = {k: v for k, v in os.environ.items() if k != "GITOPS_SCHEMA_LOCATION"}
+    without = run_gitops(vroot, *base, env=env)
+    assert without.returncode == 1
+    assert {f["rule_id"] for f in json.loads(without.stdout)["findings"]} == {"SCH002"}
+    with_env = run_gitops(vroot, *base, env={**env, "GITOPS_SCHEMA_LOCATION": str(extra)})
     assert with_env.returncode == 0, with_env.stdout[-2000:]
+    # The extra schema is enforced, and the repository's own schemas stay in force beside it.
+    edit(vroot, "dist/dev/shop-api/widget-w.yaml", lambda d: d["spec"].update(size="three"))
+    edit(vroot, "dist/dev/shop-api/servicemonitor-shop-api.yaml", lambda d: d["spec"].update(scrapeEvery="30s"))
+    proc = run_gitops(vroot, *base, env={**env, "GITOPS_SCHEMA_LOCATION": str(extra)})
+    assert proc.returncode == 1
+    assert sorted((f["rule_id"], f["objects"][0]) for f in json.loads(proc.stdout)["findings"]) == [
+        ("SCH001", "ServiceMonitor/shop-dev/shop-api"), ("SCH001", "Widget/shop-dev/w")]

@@ -10,9 +10,8 @@ import pytest
 from gitops.errors import InputError
 from gitops.validate.argocd_checks import argo_glob, destination_permitted
 
-from .test_validate import cli, LOCATIONS, edit, load_docs, needs_crds, summary, validate, vbase, vroot, write  # noqa: F401
-
-pytestmark = needs_crds
+from .conftest import run_cli
+from .test_validate import edit, load_docs, summary, validate, vbase, vroot, write  # noqa: F401
 
 APP = "argocd/dev/application-shop-api.yaml"
 PROJECT = "argocd/dev/appproject-meetinity-dev.yaml"
@@ -40,14 +39,14 @@ def test_kustomization_listing_a_missing_file(vroot):
 
 
 def test_destination_not_permitted_by_the_project(vroot):
-    edit(vroot, APP, lambda d: d["spec"]["destination"].update(namespace="kube-system"))
+    edit(vroot, APP, lambda d: d["spec"]["destination"].update(namespace="shop-other"))
     report = validate(vroot, envs=["dev"])
     assert summary(report) == [("ARG002", ["Application/argocd/shop-api", "AppProject/argocd/meetinity-dev"])]
-    assert "namespace 'kube-system'" in report.findings[0].message
+    assert "namespace 'shop-other'" in report.findings[0].message
     # Argo CD globs: a project allowing shop-* permits it again... and a '!' entry denies
-    edit(vroot, PROJECT, lambda d: d["spec"]["destinations"].append({"namespace": "kube-*", "server": "https://kubernetes.default.svc"}))
+    edit(vroot, PROJECT, lambda d: d["spec"]["destinations"].append({"namespace": "shop-*", "server": "https://kubernetes.default.svc"}))
     assert validate(vroot, envs=["dev"]).findings == []
-    edit(vroot, PROJECT, lambda d: d["spec"]["destinations"].insert(0, {"namespace": "!kube-system", "server": "*"}))
+    edit(vroot, PROJECT, lambda d: d["spec"]["destinations"].insert(0, {"namespace": "!shop-other", "server": "*"}))
     assert summary(validate(vroot, envs=["dev"])) == [("ARG002", ["Application/argocd/shop-api", "AppProject/argocd/meetinity-dev"])]
 
 
@@ -63,11 +62,11 @@ def test_project_refuses_a_plain_secret_and_foreign_namespaces(vroot):
               "app.kubernetes.io/part-of": "meetinity", "app.kubernetes.io/managed-by": "meetinity-gitops",
               "meetinity.io/environment": "dev"}
     write(vroot, "dist/dev/shop-api/configmap-elsewhere.yaml", {
-        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "elsewhere", "namespace": "default", "labels": labels},
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "elsewhere", "namespace": "shop-other", "labels": labels},
         "data": {"a": "b"}})
     report = validate(vroot, envs=["dev"])
     assert summary(report) == [("ARG002", ["Application/argocd/shop-api", "AppProject/argocd/meetinity-dev",
-                                           "ConfigMap/default/elsewhere"])]
+                                           "ConfigMap/shop-other/elsewhere"])]
 
 
 def test_two_applications_owning_the_same_resources(vroot):
@@ -137,7 +136,7 @@ def test_component_removed_from_prod_needs_acknowledgement(repo):
     assert validate(repo, envs=["prod"], base_ref="HEAD").findings == []
     assert summary(validate(repo, envs=["prod"], base_ref="HEAD~1")) == [
         ("ARG004", ["Application/stock-service"]), ("ARG004", ["dist/prod/stock-service/"])]
-    proc = cli(repo, "validate", "--env", "prod", "--base", "HEAD~1", "--schema-location", LOCATIONS[0])
+    proc = run_cli(repo, "validate", "--env", "prod", "--base", "HEAD~1")
     assert proc.returncode == 1 and "ARG004" in proc.stdout
 
 

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from .test_validate import DEPLOY, container, edit, needs_crds, summary, validate, vbase, vroot, write  # noqa: F401
-
-pytestmark = needs_crds
+from .test_validate import DEPLOY, container, edit, summary, validate, vbase, vroot, write  # noqa: F401
 
 D = ["Deployment/shop-dev/shop-api"]
 CRON = "dist/dev/stock-report/cronjob-stock-report.yaml"
@@ -43,7 +41,7 @@ def test_pod_policy(vroot, rule, mutate):
 
 
 def test_the_facts_jaeger_sidecar_without_resources_and_root_containers(vroot):
-    """facts §3.6: the jaeger-agent sidecar has resources: {}; moderation/payment/search run as root."""
+    """Old charts: the jaeger-agent sidecar has resources: {}; moderation/payment/search run as root."""
     def add_sidecar(d):
         sidecar = {"name": "jaeger-agent", "image": "jaegertracing/jaeger-agent:1.52.0", "resources": {},
                    "securityContext": {"runAsUser": 0, "readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False,
@@ -83,7 +81,7 @@ def test_cronjob_pods_are_checked_but_need_no_probes(vroot):
 
 
 def test_plain_secret_in_git(vroot):
-    """facts §7: deploy.sh creates plain Secrets platform-database / platform-redis."""
+    """Old deploy.sh creates plain Secrets platform-database / platform-redis."""
     write(vroot, "dist/dev/shop-api/secret-platform-database.yaml", {
         "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
         "metadata": {"name": "platform-database", "namespace": "shop-dev", "labels": {
@@ -113,7 +111,7 @@ def test_required_labels(vroot):
 
 
 def test_pdb_that_blocks_every_eviction_at_minimum_replicas(vroot):
-    """facts §3.6: dev PDB minAvailable 1 with 1 replica; prod matching PDB 2 with HPA min 2."""
+    """Old values: dev PDB minAvailable 1 with 1 replica; prod matching PDB 2 with HPA min 2."""
     pdb = "dist/dev/stock-service/poddisruptionbudget-stock-service.yaml"
     edit(vroot, pdb, lambda d: (d["spec"].pop("maxUnavailable"), d["spec"].update(minAvailable=1)))
     report = validate(vroot, envs=["dev"])

@@ -1,5 +1,5 @@
-"""Schema rules (SCH): strict Kubernetes schemas, CRD schemas via --schema-location (folder, URL
-template with a cache), unknown kinds, deprecated and removed APIs; the compiled fast path
+"""Schema rules (SCH): strict Kubernetes schemas, the repository's CRD schemas, extra ones via
+--schema-location (folder, URL template with a cache), unknown kinds, deprecated and removed APIs; the compiled fast path
 agrees with jsonschema; the fast YAML loader agrees with yaml.load_all."""
 from __future__ import annotations
 
@@ -15,11 +15,13 @@ import yaml
 
 from gitops.errors import InputError
 from gitops.validate import schemas
+from gitops.validate import default_schema_locations
 from gitops.validate.documents import parse_documents
 
-from .test_validate import cli, DEPLOY, LOCATIONS, SHARED_CRDS, container, edit, needs_crds, summary, validate, vbase, vroot, write  # noqa: F401
+from .conftest import REPO, run_cli
+from .test_validate import WIDGET_SCHEMA, widget, DEPLOY, container, edit, summary, validate, vbase, vroot, write  # noqa: F401
 
-pytestmark = needs_crds
+WIDGET_FILE = "dist/dev/shop-api/widget-w.yaml"
 
 
 def test_every_error_of_a_document_is_reported_with_path_and_expected(vroot):
@@ -33,7 +35,7 @@ def test_every_error_of_a_document_is_reported_with_path_and_expected(vroot):
     assert found == {
         ("SCH001", "spec", "unknown field(s) replicaz; expected one of: minReadySeconds, paused, progressDeadlineSeconds, "
          "replicas, revisionHistoryLimit, selector, strategy, template"),
-        ("SCH001", "spec.template.spec.containers[0].ports[0].containerPort", 'expected type integer, found "8080"'),
+        ("SCH001", "spec.template.spec.containers[0].ports[0].containerPort", "expected type integer, found '8080'"),
         ("SCH001", "spec.template.spec.containers[0].imagePullPolicy", "expected type string or null, found 3"),
     }
     text = (vroot / DEPLOY).read_text().splitlines()
@@ -114,7 +116,7 @@ def test_removed_api_is_an_error_for_the_target_version(vroot):
 def test_unsupported_kubernetes_version_is_an_input_error(vbase):
     with pytest.raises(InputError, match="ships schemas for Kubernetes"):
         validate(vbase, k8s_version="1.99")
-    proc = cli(vbase, "validate", "--k8s-version", "one.thirty")
+    proc = run_cli(vbase, "validate", "--k8s-version", "one.thirty")
     assert proc.returncode == 2 and "expected a Kubernetes version" in proc.stderr
 
 
@@ -137,37 +139,46 @@ class _Server:
         self.httpd.server_close()
 
 
-def test_url_template_location_downloads_once_and_caches(vroot):
+def _widget_site(vroot, folder: Path) -> None:
+    """A custom resource the repository has no schema for, and a folder serving its schema."""
+    write(vroot, WIDGET_FILE, widget(vroot))
+    (folder / "example.com").mkdir(parents=True)
+    (folder / "example.com" / "widget_v1.json").write_text(WIDGET_SCHEMA)
+
+
+def test_url_template_location_downloads_once_and_caches(vroot, tmp_path):
     vbase = vroot
-    server = _Server(SHARED_CRDS)
+    _widget_site(vbase, tmp_path / "site")
+    server = _Server(tmp_path / "site")
     template = server.url + "/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json"
     try:
-        first = cli(vbase, "validate", "--env", "dev", "--schema-location", template)
+        first = run_cli(vbase, "validate", "--env", "dev", "--schema-location", template)
         assert first.returncode == 0, first.stdout + first.stderr
-        assert "/external-secrets.io/externalsecret_v1.json" in server.requests
-        assert "/argoproj.io/application_v1alpha1.json" in server.requests
+        # Kinds the repository has schemas for never reach the extra location.
+        assert server.requests == ["/example.com/widget_v1.json"]
     finally:
         server.close()
     cached = list((vbase / ".cache" / "schemas").glob("*.json"))
-    assert len(cached) >= 5
+    assert len(cached) == 1
     # The server is gone and the process-level cache is dropped: the second run reads the disk cache.
     for key in [k for k in schemas._CRD_CACHE if k[0] == template]:
         del schemas._CRD_CACHE[key]
-    second = cli(vbase, "validate", "--env", "dev", "--schema-location", template)
+    second = run_cli(vbase, "validate", "--env", "dev", "--schema-location", template)
     assert second.returncode == 0, second.stdout + second.stderr
 
 
 def test_url_location_without_the_schema_gives_unknown_kind_and_dead_url_gives_exit_2(vroot, tmp_path):
     vbase = vroot
+    write(vbase, WIDGET_FILE, widget(vbase))
     (tmp_path / "empty").mkdir()
     server = _Server(tmp_path / "empty")
     try:
-        proc = cli(vbase, "validate", "--env", "dev", "--format", "json", "--schema-location", server.url + "/crds/")
+        proc = run_cli(vbase, "validate", "--env", "dev", "--format", "json", "--schema-location", server.url + "/crds/")
     finally:
         server.close()
     assert proc.returncode == 1
-    assert "SCH002" in proc.stdout and "/crds/external-secrets.io/externalsecret_v1.json" in server.requests
-    dead = cli(vbase, "validate", "--env", "dev", "--schema-location", server.url + "/{{.Group}}/{{.ResourceKind}}.json")
+    assert "SCH002" in proc.stdout and "/crds/example.com/widget_v1.json" in server.requests
+    dead = run_cli(vbase, "validate", "--env", "dev", "--schema-location", server.url + "/{{.Group}}/{{.ResourceKind}}.json")
     assert dead.returncode == 2 and "unreadable schema location" in dead.stderr
 
 
@@ -214,7 +225,7 @@ def _mutate(doc, rng: random.Random):
     ("argocd/dev/application-prometheus-adapter.yaml", 200),
 ])
 def test_compiled_validator_agrees_with_jsonschema(vbase, rel, count):
-    store = schemas.SchemaStore(LOCATIONS)
+    store = schemas.SchemaStore(default_schema_locations(REPO))
     (doc,) = [d for d in yaml.safe_load_all((vbase / rel).read_text())]
     store.check(doc, "1.33")
     ks = schemas.k8s_kind_schema("1.33", doc["apiVersion"], doc["kind"]) or store._crd("1.33", doc["apiVersion"], doc["kind"])

@@ -98,6 +98,7 @@ def test_write_permissions_only_where_the_job_needs_them():
         ("images.yml", "dev-pr"): {"contents", "pull-requests"},
         ("promote.yml", "promote"): {"contents", "pull-requests"},
         ("drift.yml", "report"): {"issues"},
+        ("pages.yml", "deploy"): {"pages", "id-token"},
     }
     for path in _workflow_files():
         for job_id, job in _load(path)["jobs"].items():
@@ -234,3 +235,17 @@ def test_environment_writes_are_serialized_per_environment():
                 groups.append(group)
                 assert group.startswith("gitops-env-"), f"{path.name}: writing job without an environment group"
     assert groups
+
+
+def test_pages_publishes_the_status_page_with_least_privilege():
+    pages = _load(WORKFLOWS / "pages.yml")
+    assert {"push", "schedule"} <= set(pages["on"]) and pages["on"]["push"]["branches"] == ["main"]
+    assert pages["permissions"] == {}
+    build, deploy = pages["jobs"]["build"], pages["jobs"]["deploy"]
+    assert build["permissions"] == {"contents": "read", "pull-requests": "read"}
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"} and deploy["needs"] == "build"
+    assert "gitops status --format html --output _site/index.html" in _run_text(pages)
+    uses = [step.get("uses", "").split("@")[0] for _, step in _steps(pages)]
+    assert "actions/upload-pages-artifact" in uses and "actions/deploy-pages" in uses
+    checkout = next(step for _, step in _steps(pages) if step.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] == 0 and checkout["with"]["persist-credentials"] is False

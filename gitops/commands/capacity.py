@@ -6,8 +6,8 @@ import sys
 import click
 
 from ..capacity import capacity, render_text
-from ..errors import InputError
-from ..load import load_platform
+from ..findings import report_document
+from ..load import check_environment_names, load_platform
 from .common import EXIT_FINDINGS, emit_json, format_option, handle_errors, root_of
 
 
@@ -24,15 +24,11 @@ def capacity_command(ctx, envs, fmt):
     (nodeCapacity.max nodes minus a system reserve). Exits 1 when the HPA maximum cannot fit.
     """
     platform = load_platform(root_of(ctx))
-    known = [e.name for e in platform.environments]
-    unknown = [e for e in envs if e not in known]
-    if unknown:
-        raise InputError(f"unknown environment(s) {', '.join(unknown)}; expected one of {', '.join(known)}")
+    check_environment_names(root_of(ctx), envs)
     caps = capacity(platform, list(envs) or None)
     ok = all(c.ok for c in caps)
     if fmt == "json":
-        emit_json({"ok": ok, "environments": [c.as_dict() for c in caps],
-                   "findings": [f.as_dict() for c in caps for f in c.findings]})
+        emit_json(report_document([f for c in caps for f in c.findings], environments=[c.as_dict() for c in caps]))
     else:
         click.echo(render_text(caps), nl=False)
     sys.exit(0 if ok else EXIT_FINDINGS)

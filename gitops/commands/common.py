@@ -8,8 +8,10 @@ import sys
 import click
 
 from ..errors import GitopsError, InputError
+from ..urls import redact_text
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT: what shells and CI runners expect from a process stopped by Ctrl-C
 
 format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
                              show_default=True, help="Output format; json is stable for machines.")
@@ -43,6 +45,6 @@ def handle_errors(fn):
                     click.echo(f"  {problem}", err=True)
             sys.exit(EXIT_INPUT)
         except GitopsError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {redact_text(str(exc))}", err=True)  # a URL in it may carry a credential
             sys.exit(EXIT_FINDINGS)
     return wrapper

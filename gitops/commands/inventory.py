@@ -54,7 +54,7 @@ def check_command(ctx, fmt, src, no_dockerfiles, no_hadolint):
     else:
         for finding in result.findings:
             click.echo(str(finding))
-        counts = Counter(f.id for f in result.findings)
+        counts = Counter(f.rule_id for f in result.findings)
         summary = ", ".join(f"{k} x{n}" for k, n in sorted(counts.items()))
         audited = f"; {len(result.dockerfiles)} local Dockerfile(s) audited" if result.dockerfiles else ""
         click.echo(f"{len(result.findings)} finding(s)" + (f" ({summary})" if summary else "")

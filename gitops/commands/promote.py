@@ -1,11 +1,13 @@
-"""Promotion commands: promote, diff, status, bump, publish, rollback, hold, release.
+"""Promotion commands: promote, diff, bump, publish, rollback, hold, release (status: commands/status.py).
 
 Thin: parse flags, call gitops.promote / gitops.diff, print, map errors to exit codes
 (0 ok or nothing to do, 1 refused or failed operation, 2 usage or input error).
 """
 from __future__ import annotations
 
+import json
 import sys
+from importlib import resources
 from pathlib import Path
 
 import click
@@ -21,7 +23,7 @@ github_options = [
     click.option("--github-repo", "repository", default=None,
                  help="owner/repo on GitHub (default: from the remote URL, else $GITHUB_REPOSITORY)."),
     click.option("--schema-location", "schema_locations", multiple=True, envvar="GITOPS_SCHEMA_LOCATION",
-                 help="CRD schema folder or URL template for validation (repeatable; default: the validator's)."),
+                 help="Extra CRD schema folder or URL template for validation, after the repository's own (repeatable)."),
 ]
 
 
@@ -147,24 +149,17 @@ def diff_command(ctx, envs, base, head, only, exit_code, fmt):
         sys.exit(EXIT_FINDINGS)
 
 
-@click.command("status")
-@format_option
-@click.pass_context
-@handle_errors
-def status_command(ctx, fmt):
-    """Which version of each component runs in each environment, and where they differ."""
-    from ..promote.versions import status, status_text
-    data = status(root_of(ctx))
-    if fmt == "json":
-        emit_json(data)
-    else:
-        click.echo(status_text(data), nl=False)
+def _tag_rule() -> str:
+    """The schema's own words for image.tag, so --help and the check cannot disagree."""
+    schema = json.loads(resources.files("gitops.schemas").joinpath("environment.schema.json").read_text())
+    return schema["$defs"]["componentSettings"]["properties"]["image"]["properties"]["tag"]["x-expected"]
 
 
 @click.command("bump")
 @click.option("--env", "env", required=True, help="Environment to update (usually dev).")
 @click.option("--service", required=True, help="Component whose image was built.")
-@click.option("--tag", required=True, help="Image tag (vX.Y.Z or sha-<7>; never latest).")
+@click.option("--tag", required=True, help=f"Image tag: {_tag_rule()}. Checked against environment.schema.json "
+                                           "(the tags images.yml pushes; a moving tag such as latest names no build).")
 @click.option("--digest", default=None, help="Image digest sha256:<64 hex> (required where policy.requireDigest).")
 @format_option
 @click.pass_context
@@ -190,13 +185,22 @@ def bump_command(ctx, env, service, tag, digest, fmt):
 @click.option("--repo", "repo_url", required=True, help="Git URL of the environment repository Argo CD watches.")
 @click.option("--env", "envs", multiple=True, help="Environment to publish (repeatable). Default: every dist/<env>.")
 @click.option("--branch", default=None, help="Branch of the environment repository (default: its default branch).")
+@click.option("--remote", default="origin", show_default=True, help="Remote whose default branch is published.")
+@click.option("--schema-location", "schema_locations", multiple=True, envvar="GITOPS_SCHEMA_LOCATION",
+              help="CRD schema folder or URL template for validation (repeatable; default: the validator's).")
 @format_option
 @click.pass_context
 @handle_errors
-def publish_command(ctx, repo_url, envs, branch, fmt):
-    """Mirror dist/<env> into <env>/ of a dedicated environment repository (Source-Commit trailer)."""
+def publish_command(ctx, repo_url, envs, branch, remote, schema_locations, fmt):
+    """Mirror dist/<env> of the default branch into <env>/ of a dedicated environment repository.
+
+    Publishes what REMOTE's default branch holds (fetched), never the working tree, and only
+    when its dist/<env> is exactly what `gitops synth` generates and passes `gitops validate`;
+    otherwise exits 1 naming the commit. The commit carries a Source-Commit trailer.
+    """
     from ..promote.publish import publish
-    result = publish(root_of(ctx), repo_url, list(envs) or None, branch=branch, progress=None if fmt == "json" else progress)
+    result = publish(root_of(ctx), repo_url, list(envs) or None, branch=branch, remote=remote,
+                     schema_locations=list(schema_locations) or None, progress=None if fmt == "json" else progress)
     if fmt == "json":
         emit_json(result)
     elif result["changed"]:
@@ -233,5 +237,5 @@ def release_command(ctx, env, no_commit, fmt):
     emit_json(result) if fmt == "json" else click.echo(result["message"])
 
 
-COMMANDS = [promote_command, rollback_command, diff_command, status_command, bump_command, publish_command,
+COMMANDS = [promote_command, rollback_command, diff_command, bump_command, publish_command,
             hold_command, release_command]

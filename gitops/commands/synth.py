@@ -9,13 +9,12 @@ import click
 from ..synth import synth as run_synth
 from .common import EXIT_FINDINGS, emit_json, format_option, handle_errors, progress, root_of
 
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
-
 
 @click.command("synth")
 @click.option("--env", "envs", multiple=True, help="Only this environment (repeatable). Default: all.")
 @click.option("--service", "services", multiple=True, help="Only re-render this component's folder (repeatable).")
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 and list stale files when dist/ does not match the inputs.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 and name every generated path (dist/, argocd/, "
+              "CODEOWNERS, docs, compose, tfvars) that does not match the inputs.")
 @click.option("--no-cache", is_flag=True, help="Render every environment even if its inputs hash is unchanged.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Parallel environment renders (default: CPU count).")
 @format_option
@@ -28,15 +27,6 @@ def synth_command(ctx, envs, services, check, no_cache, jobs, fmt):
     generated file is stale, missing or extra.
     """
     started = time.perf_counter()
-    try:
-        _synth_and_report(ctx, envs, services, check, no_cache, jobs, fmt, started)
-    except KeyboardInterrupt:
-        # The swaps hold interrupts back until they are done: dist/ is wholly old or wholly new.
-        click.echo("interrupted; every dist/<env> is either as before or fully regenerated", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-
-
-def _synth_and_report(ctx, envs, services, check, no_cache, jobs, fmt, started) -> None:
     result = run_synth(root_of(ctx), list(envs) or None, check=check, no_cache=no_cache, jobs=jobs,
                        progress=None if fmt == "json" else progress, services=list(services) or None)
     elapsed = time.perf_counter() - started
@@ -45,7 +35,8 @@ def _synth_and_report(ctx, envs, services, check, no_cache, jobs, fmt, started) 
         if fmt == "json":
             emit_json({"ok": not stale, "stale": stale, "seconds": round(elapsed, 3)})
         elif stale:
-            click.echo("dist/ is stale; run `make synth` (or `gitops synth`) and commit the result:")
+            # Name what is stale (a tree or a file), not "dist/": CODEOWNERS, argocd/ or the docs can be the stale ones.
+            click.echo(f"stale: {', '.join(sorted(stale))}; run `make synth` (or `gitops synth`) and commit the result:")
             for tree, lines in sorted(stale.items()):
                 for line in lines:
                     kind, _, rel = line.partition(" ")

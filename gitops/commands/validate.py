@@ -26,9 +26,10 @@ def _github_input_errors(exc: InputError) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
               help="text for people, json (stable, see README) for machines, github for PR annotations.")
 @click.option("--schema-location", "locations", multiple=True, envvar="GITOPS_SCHEMA_LOCATION",
-              help="CRD schemas: a folder (<group>/<kind>_<version>.json) or a template/URL with {{.Group}}, "
-                   "{{.ResourceKind}}, {{.ResourceAPIVersion}} (repeatable, tried in order). "
-                   "Also from $GITOPS_SCHEMA_LOCATION (space-separated). Default: ../shared/schemas/crds when it exists.")
+              help="Extra CRD schemas, tried after the repository's own (gitops/schemas/crds): a folder "
+                   "(<group>/<kind>_<version>.json) or a template/URL with {{.Group}}, {{.ResourceKind}}, "
+                   "{{.ResourceAPIVersion}} (repeatable, tried in order). Also from $GITOPS_SCHEMA_LOCATION "
+                   "(space-separated).")
 @click.option("--k8s-version", default=None, help="Validate against this Kubernetes version instead of each environment's kubernetesVersion.")
 @click.option("--base", "base_ref", default=None,
               help="git ref compared for components removed from prod (default: HEAD when the root is a git repository).")

@@ -18,7 +18,8 @@ from pathlib import Path
 from ..errors import GitopsError
 from ..model import Component, Platform
 from .parse import DockerfileSyntaxError, parse_file
-from .rules import PARSE_RULE, Finding, LintContext, run_rules
+from ..findings import Finding, report_document
+from .rules import PARSE_RULE, LintContext, run_rules
 
 HADOLINT_LEVELS = {"error": "error", "warning": "warning", "info": "info", "style": "info"}
 
@@ -34,8 +35,7 @@ class LintReport:
         return not self.findings
 
     def as_dict(self) -> dict:
-        return {"ok": self.ok, "files": self.files, "hadolint": self.hadolint,
-                "findings": [f.as_dict() for f in self.findings]}
+        return report_document(self.findings, ok=self.ok, files=self.files, hadolint=self.hadolint)
 
 
 @lru_cache(maxsize=1)
@@ -70,7 +70,7 @@ def run_hadolint(paths: list[Path], labels: dict[str, str] | None = None,
     labels = labels or {}
     components = components or {}
     return [
-        Finding(id=item.get("code", "hadolint"), message=" ".join(item.get("message", "").split()),
+        Finding(rule_id=item.get("code", "hadolint"), message=" ".join(item.get("message", "").split()),
                 severity=HADOLINT_LEVELS.get(item.get("level", "warning"), "warning"),
                 file=labels.get(item.get("file", ""), item.get("file", "")), line=item.get("line"),
                 component=components.get(item.get("file", "")), source="hadolint")
@@ -84,8 +84,8 @@ def lint_rules(path: Path, component: Component | None = None, label: str | None
     try:
         parsed = parse_file(path)
     except DockerfileSyntaxError as exc:
-        return [Finding(PARSE_RULE, f"cannot parse: {exc}", "error", label, exc.line,
-                        component.name if component else None)]
+        return [Finding(PARSE_RULE, "error", f"cannot parse: {exc}", file=label, line=exc.line,
+                        component=component.name if component else None)]
     return run_rules(LintContext(parsed=parsed, path=path, component=component), label)
 
 

@@ -21,37 +21,14 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from ..conventions import RUN_AS
+from ..findings import Finding
 from ..model import Component
 from .parse import Instruction, ParsedDockerfile, Stage, arg_items, env_items, substitute
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem, from our rules (``source`` gitops) or hadolint (``source`` hadolint)."""
-
-    id: str
-    message: str
-    severity: str = "error"          # error | warning | info
-    file: str = ""
-    line: int | None = None
-    component: str | None = None
-    environment: str | None = None
-    source: str = "gitops"
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-    def sort_key(self) -> tuple:
-        return (self.component or "", self.file, self.line or 0, self.id, self.environment or "", self.message)
-
-    def __str__(self) -> str:
-        where = self.file + (f":{self.line}" if self.line else "") if self.file else (self.component or "")
-        scope = f" [{self.environment}]" if self.environment else ""
-        return f"{where}: {self.id} {self.severity}{scope}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -145,11 +122,11 @@ ROOT_USERS = {"root", "0"}
 def _non_root(ctx: LintContext):
     user, line = effective_user(ctx)
     if user is None:
-        return [(ctx.final.line, "the final stage sets no USER, so the container runs as root; add USER 10001 "
+        return [(ctx.final.line, f"the final stage sets no USER, so the container runs as root; add USER {RUN_AS} "
                                  "(the uid the Kubernetes manifests run as)")]
     name = user.split(":")[0].strip()
     if name.lower() in ROOT_USERS:
-        return [(line, f"the final USER is root ({user!r}); switch to a non-root user such as 10001")]
+        return [(line, f"the final USER is root ({user!r}); switch to a non-root user such as {RUN_AS}")]
     return []
 
 
@@ -356,6 +333,6 @@ def run_rules(ctx: LintContext, file_label: str) -> list[Finding]:
     findings = []
     for rule in RULES:
         for line, message in rule.check(ctx):
-            findings.append(Finding(rule.id, message, "error", file_label, line,
-                                    ctx.component.name if ctx.component else None))
+            findings.append(Finding(rule.id, "error", message, file=file_label, line=line, rule=rule.title,
+                                    component=ctx.component.name if ctx.component else None))
     return findings

@@ -32,6 +32,7 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
 from ..errors import GitopsError, InputError, Problem
+from ..schema_errors import describe, most_specific
 
 PROMOTABLE = "x-promotable"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -86,11 +87,7 @@ def check_value(dotted: str, value: str, where: str = "") -> None:
     validator = Draft202012Validator(field_schema(dotted))
     errors = list(validator.iter_errors(value))
     if errors:
-        node = field_schema(dotted)
-        expected = f"a string matching {node['pattern']}" if "pattern" in node else "a valid value"
-        if "not" in node and "const" in node["not"]:
-            expected += f" (and not {node['not']['const']!r})"
-        raise InputError(Problem(where or "(command line)", dotted, f"expected {expected}, found {value!r}"))
+        raise InputError(Problem(where or "(command line)", dotted, describe(most_specific(errors[0]))))
 
 
 def _get(data, path: tuple):
@@ -200,6 +197,59 @@ class EnvFile:
         if changed:
             self._finish()
         return changed
+
+    def set_field(self, path: tuple, want) -> bool:
+        """Set one scalar anywhere in the file (e.g. ``("promotesFrom",)``) with the same minimal splice.
+
+        Returns whether it changed. Unlike ``set_values`` the field need not be promotable: used by
+        `gitops new` to re-point an environment's ``promotesFrom``.
+        """
+        if _get(self._expected, path) == want:
+            return False
+        self._apply_expected(path, want)
+        try:
+            self._splice_set(path, want)
+            self._rt = self._parse(self.text)
+        except _CannotSplice:
+            raise GitopsError(f"{self.display}: could not edit {'/'.join(path)} in place; edit it by hand") from None
+        if not self._verified(self.text):
+            raise GitopsError(f"{self.display}: could not edit {'/'.join(path)} without changing other values")
+        return True
+
+    def add_component(self, name: str, settings: dict) -> None:
+        """Add ``components.<name>`` (block style, in name order) holding ``settings``, one line per key.
+
+        The entry goes before the first component whose name sorts after it, above that entry's own
+        comment lines, so every existing line and comment stays where it was.
+        """
+        if self.has_component(name):
+            raise InputError(Problem(self.display, f"components/{name}", f"{name} is already declared in this environment"))
+        comps = self._rt.get("components")
+        if not isinstance(comps, CommentedMap) or comps.fa.flow_style() or not comps:
+            raise GitopsError(f"{self.display}: components is not a block mapping; add {name} by hand")
+        indent = comps.lc.key(next(iter(comps)))[1]
+        entry = f"{' ' * indent}{name}:\n" + "".join(
+            f"{' ' * (indent + 2)}{key}: {_format_flow(value)}\n" for key, value in settings.items())
+        lines = self.text.splitlines(keepends=True)
+        later = [k for k in comps if str(k) > name]
+        if later:
+            at = comps.lc.key(later[0])[0]
+        else:
+            # After the last component: before the next top-level key (and its comments), else at the end.
+            keys = list(self._rt)
+            after = keys[keys.index("components") + 1:]
+            at = self._rt.lc.key(after[0])[0] if after else len(lines)
+        # Comment lines at the next entry's indentation (or less) introduce it; deeper ones end the previous entry.
+        while (at < len(lines) and at > 0 and lines[at - 1].lstrip().startswith("#")
+               and len(lines[at - 1]) - len(lines[at - 1].lstrip()) <= indent):
+            at -= 1
+        if at == len(lines) and lines and not lines[-1].endswith("\n"):
+            lines[-1] += "\n"
+        self.text = "".join(lines[:at]) + entry + "".join(lines[at:])
+        self._expected.setdefault("components", {})[name] = json.loads(json.dumps(settings))
+        if not self._verified(self.text):
+            raise GitopsError(f"{self.display}: could not add {name} without changing other values; add it by hand")
+        self._rt = self._parse(self.text)
 
     def _apply_expected(self, path: tuple, want) -> None:
         node = self._expected
@@ -387,6 +437,13 @@ def _format_scalar(value, like=None) -> str:
         except yaml.YAMLError:
             pass
     return json.dumps(text)
+
+
+def _format_flow(value) -> str:
+    """A value on one line: scalars as ``_format_scalar``, mappings as ``{k: v, ...}`` flow style."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_format_flow(v)}" for k, v in value.items()) + "}"
+    return _format_scalar(value)
 
 
 def _scalar_end(text: str, start: int, flow: bool) -> int:

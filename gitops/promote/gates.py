@@ -3,17 +3,11 @@
 The orchestration evaluates every gate it can before any side effect and reports all
 failures at once; a failed gate stops the promotion with exit code 1.
 
-| gate | rule | skippable |
-|---|---|---|
-| order | the source is the target's ``promotesFrom`` | ``--skip-gate --reason`` (recorded in PR and commit) |
-| checkout | clean worktree, on a branch (not detached) | no |
-| hold | no ``holds/<target>.yaml`` locally or on the remote default branch | no (``gitops release``) |
-| default-branch | production (an environment nothing promotes from) only receives versions that the source environment has on the remote default branch | no |
-| validation | ``gitops.validate.run_validation`` on the re-rendered target | no |
+Every gate a promotion can report is listed once, in ``GATES`` (name, rule, bypass), in the order a PR
+body shows them; docs/promotion.md's gate table lists the same names (tests/test_promote_gates_doc.py).
 """
 from __future__ import annotations
 
-import inspect
 import io
 from contextlib import redirect_stdout
 from dataclasses import dataclass
@@ -24,11 +18,25 @@ import yaml
 
 from ..errors import GitopsError
 from ..model import Platform
+from ..validate import run_validation
+from ..validate.report import format_text
 from .envfile import plain_values, values_of
 from .git import Git
 from .holds import hold_relpath, parse_hold, read_hold
 
 ICONS = {"passed": "✅", "failed": "❌", "skipped": "⚠️", "warning": "⚠️"}
+
+# (name, rule, bypass) of every gate, in the order a promotion evaluates and reports them.
+GATES: tuple[tuple[str, str, str], ...] = (
+    ("order", "the source is the target's promotesFrom", "--skip-gate --reason TEXT (recorded in the PR and commit)"),
+    ("checkout", "clean worktree, on a branch (not detached)", "none"),
+    ("hold", "no holds/<target>.yaml locally or on the remote default branch", "gitops release"),
+    ("up-to-date", "on the default branch, HEAD is not behind the remote default branch "
+                   "(a stale checkout would promote old state)", "none (git pull --ff-only)"),
+    ("default-branch", "production (an environment nothing promotes from) only receives versions that the "
+                       "source environment has on the remote default branch", "none"),
+    ("validation", "gitops.validate.run_validation passes on the re-rendered target", "none"),
+)
 
 
 @dataclass(frozen=True)
@@ -68,15 +76,6 @@ class GateFailed(GitopsError):
         self.gates = gates
 
 
-def successors(platform: Platform, env: str) -> list[str]:
-    return [e.name for e in platform.environments if e.promotes_from == env]
-
-
-def is_production(platform: Platform, env: str) -> bool:
-    """The end of a promotion chain: an environment nothing promotes from (prod)."""
-    return not successors(platform, env) and platform.environment(env).promotes_from is not None
-
-
 def order_gate(platform: Platform, source: str, target: str, skip: bool, reason: str | None, who: str = "") -> Gate:
     expected = platform.environment(target).promotes_from
     if expected == source:
@@ -95,7 +94,7 @@ def checkout_gate(git: Git) -> Gate:
         return Gate("checkout", "failed", "HEAD is detached: check out a branch (usually the default branch) first")
     dirty = git.dirty()
     if dirty:
-        shown = ", ".join(line[3:] for line in dirty[:5]) + (" ..." if len(dirty) > 5 else "")
+        shown = ", ".join(dirty[:5]) + (" ..." if len(dirty) > 5 else "")
         return Gate("checkout", "failed", f"the worktree has uncommitted changes ({shown}): commit or stash them; "
                                           "a promotion is built from HEAD and must not silently leave them out")
     return Gate("checkout", "passed", f"clean worktree on branch `{branch}`")
@@ -143,57 +142,15 @@ def _fmt(values: dict) -> str:
 Validator = Callable[[Path, str], Gate]
 
 
-def default_validator(root: Path, env: str, schema_locations: list[str] | None = None,
-                      origin: Path | None = None) -> Gate:
+def default_validator(root: Path, env: str, schema_locations: list[str] | None = None) -> Gate:
     """Run `gitops validate` (gitops.validate.run_validation) on one environment of ``root``.
 
-    ``root`` is the temporary worktree; CRD schema locations default to the validator's
-    default for ``origin`` (the user's checkout), since a worktree in /tmp has no ../shared.
+    ``root`` is the temporary worktree: a checkout of the repository, so it validates against the
+    CRD schemas it commits (gitops/schemas/crds); ``schema_locations`` are extra locations.
     """
-    try:
-        from gitops.validate import run_validation  # type: ignore[attr-defined]
-    except ImportError as exc:
-        return Gate("validation", "skipped", f"validation NOT run: gitops.validate.run_validation is not available "
-                                             f"({exc}); review the rendered diff with extra care")
-    kwargs: dict = {"envs": [env]}
-    if "schema_locations" in inspect.signature(run_validation).parameters:
-        locations = list(schema_locations or [])
-        if not locations and origin is not None:
-            try:
-                from gitops.validate import default_schema_locations  # type: ignore[attr-defined]
-                locations = default_schema_locations(origin)
-            except ImportError:
-                locations = []
-        if locations:
-            kwargs["schema_locations"] = locations
-    captured = io.StringIO()
-    with redirect_stdout(captured):
-        report = run_validation(root, **kwargs)
-    if getattr(report, "ok", False):
-        return Gate("validation", "passed", f"`gitops validate` passed for `{env}`" + _counts(report))
-    return Gate("validation", "failed", f"`gitops validate` found problems in `{env}`" + _counts(report),
-                _report_text(report))
-
-
-def _counts(report) -> str:
-    errors = getattr(report, "errors", None)
-    findings = getattr(report, "findings", None)
-    parts = []
-    if isinstance(errors, (list, tuple)):
-        parts.append(f"{len(errors)} error(s)")
-    if isinstance(findings, (list, tuple)) and isinstance(errors, (list, tuple)) and len(findings) > len(errors):
-        parts.append(f"{len(findings) - len(errors)} warning(s)")
-    return f" ({', '.join(parts)})" if parts else ""
-
-
-def _report_text(report) -> str:
-    try:
-        from gitops.validate.report import format_text  # type: ignore[import-not-found]
-        return format_text(report)
-    except Exception:  # the validator's own formatter is optional
-        pass
-    lines = []
-    for f in getattr(report, "findings", None) or []:
-        where = f"{getattr(f, 'file', '')}:{getattr(f, 'line', '') or ''}"
-        lines.append(f"{where} {getattr(f, 'rule_id', '')} {getattr(f, 'message', f)}")
-    return "\n".join(lines) or str(report)
+    with redirect_stdout(io.StringIO()):
+        report = run_validation(root, envs=[env], schema_locations=list(schema_locations or []) or None)
+    counts = f" ({len(report.errors)} error(s), {len(report.warnings)} warning(s))"
+    if report.ok:
+        return Gate("validation", "passed", f"`gitops validate` passed for `{env}`" + counts)
+    return Gate("validation", "failed", f"`gitops validate` found problems in `{env}`" + counts, format_text(report))

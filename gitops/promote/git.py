@@ -15,10 +15,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import GitopsError
+from ..urls import redact_text
 
 
 class GitError(GitopsError):
     def __init__(self, message: str, stderr: str = ""):
+        # Commands and git's own messages name remote URLs: never let a credential in them through.
+        message, stderr = redact_text(message), redact_text(stderr)
         super().__init__(message + (f"\n  git said: {stderr.strip()}" if stderr.strip() else ""))
         self.stderr = stderr
 
@@ -66,8 +69,25 @@ class Git:
         return proc.stdout.strip() if proc.returncode == 0 else None
 
     def dirty(self, *paths: str) -> list[str]:
-        out = self.run("status", "--porcelain", "--untracked-files=normal", "--", *paths)
-        return [line for line in out.splitlines() if line.strip()]
+        """Paths with uncommitted changes (untracked included), as git prints them.
+
+        Parsed from ``--porcelain -z`` bytes, unstripped: every entry is ``XY <path>``, and the status
+        column X may be a space (`` M file``), so stripping the output would eat a path's first
+        character. A rename entry is followed by its source path, which is skipped.
+        (git-status(1), "Porcelain Format Version 1": https://git-scm.com/docs/git-status#_porcelain_format_version_1)
+        """
+        out = self.run_bytes("status", "--porcelain", "-z", "--untracked-files=normal", "--", *paths)
+        entries = out.decode("utf-8", "replace").split("\0")
+        found, i = [], 0
+        while i < len(entries):
+            entry = entries[i]
+            i += 1
+            if len(entry) < 4:
+                continue
+            found.append(entry[3:])
+            if entry[0] in "RC":
+                i += 1  # the rename/copy source path
+        return found
 
     def rev(self, ref: str) -> str | None:
         proc = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd=self.cwd,

@@ -12,9 +12,20 @@ Failure behaviour:
   head up, and a 422 "already exists" adopts the existing pull request, so a retry
   after a lost response cannot open a duplicate;
 - 401/403 raise :class:`GitHubAuthError` naming ``GITHUB_TOKEN``.
+
+The token goes to the configured API origin only (scheme, host and port of ``GITHUB_API_URL``):
+- the API URL must be https, except on a loopback host (a local stand-in); it may not carry
+  credentials of its own;
+- redirects are followed only to the same origin and only for GET (GitHub redirects API calls
+  of renamed repositories, docs.github.com/rest/using-the-rest-api/best-practices-for-using-the-rest-api
+  "Follow redirects"); urllib would otherwise resend ``Authorization`` to any host, and turn a
+  POST answered with 301/302/303 into a GET without body (RFC 9110 section 15.4), so a pull
+  request "creation" would return a list;
+- a ``Link: rel="next"`` to another origin is refused, never fetched.
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -26,7 +37,8 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Callable
 
-from ..errors import GitopsError
+from ..errors import GitopsError, InputError, Problem
+from ..urls import redact
 
 DEFAULT_API = "https://api.github.com"
 RETRY_STATUSES = (500, 502, 503, 504)
@@ -58,6 +70,49 @@ def web_url(api_url: str) -> str:
     return re.sub(r"/api/v3$", "", api_url)
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_api_url(api_url: str) -> str:
+    """The API URL, normalized; InputError unless https (or http on a loopback host) without credentials."""
+    parts = urllib.parse.urlsplit(api_url)
+    problem = None
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        problem = f"expected an https:// URL, found {redact(api_url)!r}"
+    elif parts.username is not None or parts.password is not None:
+        problem = f"expected a URL without credentials (the token comes from GITHUB_TOKEN), found {redact(api_url)!r} with user-info"
+    elif parts.scheme == "http" and not _is_loopback(parts.hostname):
+        problem = (f"expected https:// (plain http is accepted for loopback hosts only: the token would travel in clear), "
+                   f"found {api_url!r}")
+    if problem:
+        raise InputError(Problem("GITHUB_API_URL", "", problem))
+    return api_url.rstrip("/")
+
+
+class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only for GET/HEAD and only within the configured origin; else hand the 3xx back."""
+
+    def __init__(self, origin: tuple):
+        self.origin = origin
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if req.get_method() not in ("GET", "HEAD") or _origin(newurl) != self.origin:
+            return None  # urllib then raises HTTPError(code): the caller reports it, the token stays here
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
 def _next_link(header: str | None) -> str | None:
     for part in (header or "").split(","):
         match = re.match(r'\s*<([^>]+)>\s*;\s*rel="?next"?', part)
@@ -75,7 +130,9 @@ class GitHub:
                                   "requests on this repository (contents: write, pull-requests: write)")
         self.token = token
         self.owner, self.repo = owner, repo
-        self.api_url = (api_url or DEFAULT_API).rstrip("/")
+        self.api_url = check_api_url(api_url or DEFAULT_API)
+        self.origin = _origin(self.api_url)
+        self._opener = urllib.request.build_opener(_SameOriginRedirects(self.origin))
         env = os.environ
         self.retries = retries if retries is not None else int(env.get("GITOPS_GITHUB_RETRIES", "4"))
         self.backoff = backoff if backoff is not None else float(env.get("GITOPS_GITHUB_BACKOFF", "1.0"))
@@ -96,6 +153,9 @@ class GitHub:
 
     # ------------------------------------------------------------------ transport
     def _once(self, method: str, url: str, body: dict | None) -> Response:
+        if _origin(url) != self.origin:
+            raise GitHubError(f"refusing to send the GitHub token to {redact(url)}: it is not the configured API origin "
+                              f"{self.api_url} (a Link header or redirect pointed elsewhere)")
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(url, data=data, method=method, headers={
             "Accept": "application/vnd.github+json",
@@ -106,7 +166,7 @@ class GitHub:
         })
         self.requests += 1
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+            with self._opener.open(req, timeout=self.timeout) as resp:
                 raw = resp.read()
                 return Response(resp.status, json.loads(raw) if raw else None, dict(resp.headers))
         except urllib.error.HTTPError as exc:
@@ -115,7 +175,13 @@ class GitHub:
                 payload = json.loads(raw) if raw else {}
             except ValueError:
                 payload = {"message": raw.decode("utf-8", "replace")[:200]}
-            return Response(exc.code, payload, dict(exc.headers or {}))
+            response = Response(exc.code, payload, dict(exc.headers or {}))
+            if 300 <= exc.code < 400:
+                target = response.headers.get("Location") or response.headers.get("location") or "?"
+                raise GitHubError(f"GitHub answered {method} {redact(url)} with a redirect (HTTP {exc.code}) to "
+                                  f"{redact(target)}; not followed: only GET requests within {self.api_url} follow "
+                                  "redirects (check GITHUB_API_URL and the repository name)", exc.code) from None
+            return response
 
     def request(self, method: str, path: str, body: dict | None = None, params: dict | None = None, *,
                 retry: bool = True) -> Response:
@@ -156,7 +222,7 @@ class GitHub:
         message = _message(resp)
         if resp.status == 401:
             raise GitHubAuthError(f"GitHub rejected the credentials (401 {message}): GITHUB_TOKEN is missing, "
-                                  f"expired or invalid for {self.api_url}", 401, _payload(resp))
+                                  f"expired or invalid for {redact(self.api_url)}", 401, _payload(resp))
         if resp.status == 403:
             if resp.headers.get("X-RateLimit-Remaining", resp.headers.get("x-ratelimit-remaining")) == "0":
                 raise GitHubError(f"GitHub rate limit exceeded ({message}); retry after "
@@ -171,7 +237,10 @@ class GitHub:
         url: str | None = self._url(path, {**(params or {}), "per_page": per_page})
         while url:
             resp = self.request("GET", url)
-            items.extend(resp.data or [])
+            if not isinstance(resp.data, list):
+                raise GitHubError(f"GitHub GET {path}: expected a list, found {type(resp.data).__name__} (HTTP {resp.status})",
+                                  resp.status)
+            items.extend(resp.data)
             url = _next_link(resp.headers.get("Link") or resp.headers.get("link"))
         return items
 
@@ -208,10 +277,12 @@ class GitHub:
             try:
                 resp = self.request("POST", f"{self._repo_path}/pulls",
                                     {"title": title, "head": branch, "base": base, "body": body}, retry=False)
-                return resp.data, True
+                return _pull(resp, "POST pulls"), True
             except GitHubAuthError:
                 raise
             except GitHubError as exc:
+                if exc.status is not None and 300 <= exc.status < 400:
+                    raise
                 if exc.status == 422 and "already exists" in json.dumps(exc.payload):
                     existing = self.open_pull_for(branch, base)
                     if existing:
@@ -223,7 +294,10 @@ class GitHub:
                           f"Re-run the same command: it finds the pull request if it was created.")
 
     def update_pull(self, number: int, **fields) -> dict:
-        return self.request("PATCH", f"{self._repo_path}/pulls/{number}", fields).data
+        return _pull(self.request("PATCH", f"{self._repo_path}/pulls/{number}", fields), f"PATCH pulls/{number}")
+
+    def get_pull(self, number: int) -> dict:
+        return _pull(self.request("GET", f"{self._repo_path}/pulls/{number}"), f"GET pulls/{number}")
 
     def add_labels(self, number: int, labels: list[str]) -> list:
         return self.request("POST", f"{self._repo_path}/issues/{number}/labels", {"labels": labels}).data
@@ -246,6 +320,14 @@ def _message(resp: Response) -> str:
             msg += ": " + "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)
         return msg
     return ""
+
+
+def _pull(resp: Response, what: str) -> dict:
+    """A pull request object, or a clear error when the answer is something else (never a TypeError later)."""
+    if not isinstance(resp.data, dict) or not isinstance(resp.data.get("number"), int):
+        raise GitHubError(f"GitHub {what}: expected a pull request object, found {type(resp.data).__name__} "
+                          f"(HTTP {resp.status}); a proxy or redirect may have changed the request", resp.status)
+    return resp.data
 
 
 def _payload(resp: Response) -> dict:

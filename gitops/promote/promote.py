@@ -11,7 +11,14 @@ Steps (Kargo-style: each idempotent, skipped when there is nothing to do):
    the semantic diff, run validation, commit with trailers;
 6. create/fast-forward the local branch, push it (never forced);
 7. open the pull request, or update the one already open for that head; labels,
-   reviewers from the inventory; close older promotion PRs into the same environment.
+   reviewers from the inventory; close older promotion PRs into the same environment whose
+   services are all promoted by this one (a PR for other services stays open).
+
+A branch that already exists (a re-run) is built upon only when every commit on it is this
+promotion's own: ``Promotion-Id`` trailer of this promotion, one parent, only the target's
+environment file and generated paths touched, and the environment file exactly what this
+promotion writes. The branch name is predictable, so anyone who can push could otherwise
+prepare it (say, with a workflow change) and have the tool open the pull request for them.
 
 The branch name carries a hash of the promoted content
 (``promote/<from>-to-<to>/<id>``): the same promotion always maps to the same
@@ -34,11 +41,12 @@ from ..load import ENVIRONMENTS_DIR, load_platform
 from ..model import Platform
 from ..outputs import ENV_FILES, ENV_TREES
 from ..tree import read_tree
+from ..urls import redact
 from . import body as bodies
 from .body import Plan, ServiceChange
 from .envfile import EnvFile, plain_values
 from .gates import (Gate, GateFailed, Validator, checkout_gate, default_branch_gate, default_validator,
-                    hold_gate, is_production, order_gate)
+                    hold_gate, order_gate)
 from .git import Git, GitError, PushRejected, parse_remote, temp_worktree
 from .github import DEFAULT_API, GitHub, GitHubError, split_reviewers, web_url
 from .holds import read_hold
@@ -56,7 +64,7 @@ class Options:
     repository: str | None = None     # owner/repo; default: from the remote URL, else GITHUB_REPOSITORY
     dry_run: bool = False
     validator: Validator | None = None
-    schema_locations: list[str] | None = None  # CRD schemas for validation (default: the validator's default)
+    schema_locations: list[str] | None = None  # extra CRD schema locations for validation (the repository's own come first)
     progress: Callable[[str], None] = field(default=lambda message: None)
 
     @classmethod
@@ -172,7 +180,7 @@ class _Context:
             repository = "/".join(parsed) if parsed else os.environ.get("GITHUB_REPOSITORY")
         if not repository or "/" not in repository:
             raise GitopsError(f"cannot tell the GitHub repository from remote {self.remote!r} "
-                              f"({self.git.remote_url(self.remote)}); set GITHUB_REPOSITORY=owner/repo")
+                              f"({redact(self.git.remote_url(self.remote))}); set GITHUB_REPOSITORY=owner/repo")
         owner, repo = repository.split("/", 1)
         return owner, repo
 
@@ -219,18 +227,18 @@ def promote(root: Path | str, source: str | None, target: str, services: list[st
     if not changes:
         return Outcome("nothing", f"nothing to promote: {target} already runs {source}'s versions of "
                                   f"{', '.join(selected) or 'every shared service'}; no branch, no pull request")
-    if platform.environment(target).require_digest:
+    if platform.environment(target).requires_digest:
         unpinned = [c.name for c in changes if not c.new.get("image.digest")]
         if unpinned:
             raise InputError([Problem(src_file.display, f"components/{name}/image/digest",
-                                      f"{target} requires images pinned by digest (policy.requireDigest) but {source} "
+                                      f"{target} requires images pinned by digest but {source} "
                                       f"runs {name} {src_file.values(name).get('image.tag')} without one; record the "
                                       f"digest in {source} first (gitops bump --digest)") for name in unpinned])
 
     ctx.fetch()
     gates[2] = hold_gate(ctx.root, ctx.git, target, ctx.remote_ref)
     gates.append(ctx.freshness_gate())
-    if is_production(platform, target):
+    if platform.environment(target).production:
         gates.append(default_branch_gate(ctx.git, source, target, ctx.remote_ref,
                                          {c.name: c.new for c in changes}))
     if any(g.failed for g in gates):
@@ -371,10 +379,11 @@ def _deliver(ctx: _Context, platform: Platform, plan: Plan, edit: Callable[[EnvF
     start, local_tip, remote_tip = _branch_start(ctx, plan.branch)
     base = git.run("merge-base", start, "HEAD") if start != git.head() else git.head()
     plan.base_commit = base
+    if start != base:
+        _check_own_branch(ctx, plan, start, base, edit)
     target = plan.target
     env_rel = _env_rel(target)
-    validator = options.validator or (lambda root, env: default_validator(
-        root, env, options.schema_locations, origin=ctx.root))
+    validator = options.validator or (lambda root, env: default_validator(root, env, options.schema_locations))
 
     ctx.say(f"preparing {plan.branch} in a temporary worktree")
     with temp_worktree(git, start) as wt:
@@ -438,7 +447,8 @@ def _deliver(ctx: _Context, platform: Platform, plan: Plan, edit: Callable[[EnvF
             if exc.status != 422:
                 raise
             ctx.warnings.append(f"could not request reviewers {', '.join(users + teams)}: {exc}")
-        superseded = _supersede(gh, plan, pull) if supersede else []
+        superseded = _supersede(ctx, gh, plan, pull) if supersede else []
+        _still_open(gh, pull)
     except GitHubError as exc:
         raise GitopsError(f"{exc}\nThe branch {plan.branch} is pushed; re-run the same command to open or update "
                           "its pull request (it never opens a duplicate).") from exc
@@ -449,14 +459,85 @@ def _deliver(ctx: _Context, platform: Platform, plan: Plan, edit: Callable[[EnvF
     return Outcome(verb, message, plan, text, pull, new_commit, superseded, ctx.warnings + plan.warnings)
 
 
-def _supersede(gh: GitHub, plan: Plan, pull: dict) -> list[int]:
+def _check_own_branch(ctx: _Context, plan: Plan, start: str, base: str, edit: Callable[[EnvFile], None]) -> None:
+    """Refuse (exit 1, naming the commit) an existing branch holding anything this promotion would not write."""
+    git = ctx.git
+    env_rel = _env_rel(plan.target)
+    allowed = [ctx.prefix + env_rel] + [ctx.prefix + p for p in _owned_paths(plan.target)]
+
+    def refuse(sha: str, why: str) -> GitopsError:
+        subject = git.run("log", "-1", "--format=%s", sha)
+        return GitopsError(f"{plan.branch} already exists and holds commit {sha[:12]} ({subject!r}) that is not this "
+                           f"promotion's own: {why}. Not building on it or opening a pull request for it. Inspect it "
+                           f"(git log {ctx.remote}/{plan.branch}); if nobody should have pushed it, delete the branch "
+                           f"(git push {ctx.remote} --delete {plan.branch}) and re-run.")
+
+    for sha in git.run("rev-list", f"{base}..{start}").split():
+        parents, _, ids = git.run("log", "-1", "--format=%P%x1f%(trailers:key=Promotion-Id,valueonly,separator=%x1d)",
+                                  sha).partition("\x1f")
+        if len(parents.split()) != 1:
+            raise refuse(sha, "it is a merge commit")
+        if plan.promotion_id not in [i.strip() for i in ids.split("\x1d")]:
+            raise refuse(sha, f"it has no 'Promotion-Id: {plan.promotion_id}' trailer")
+        touched = git.run("diff-tree", "--no-commit-id", "--name-only", "-r", sha).splitlines()
+        foreign = [p for p in touched if not any(p == a or p.startswith(a.rstrip("/") + "/") for a in allowed)]
+        if foreign:
+            raise refuse(sha, f"it changes {', '.join(foreign[:5])}, outside what a promotion into {plan.target} may touch "
+                              f"({env_rel} and its generated paths)")
+    base_text, tip_text = git.show(base, env_rel), git.show(start, env_rel)
+    if base_text is not None and tip_text is not None:
+        expected = EnvFile(base_text.decode("utf-8"), env_rel)
+        edit(expected)
+        if tip_text.decode("utf-8") != expected.text:
+            raise refuse(start, f"its {env_rel} differs from what this promotion writes")
+
+
+def _moved_services(ctx: _Context, pull: dict) -> set[str] | None:
+    """Services an open promotion PR moves (``Services:`` trailer of its head commit), None if unknown."""
+    head = pull.get("head") or {}
+    for ref in (head.get("sha"), f"refs/remotes/{ctx.remote}/{head.get('ref', '')}"):
+        if ref and ctx.git.rev(ref):
+            values = ctx.git.log_trailers(f"{ref}^!", ("Services",))
+            names = values[0].get("Services") if values else None
+            if names:
+                return {n.strip() for v in names for n in v.split(",") if n.strip()}
+    return None
+
+
+def _supersede(ctx: _Context, gh: GitHub, plan: Plan, pull: dict) -> list[int]:
+    """Close older promotion PRs into the same environment whose every service this one also promotes.
+
+    Older only (a lower number): two runs racing never close each other. Each PR's state is
+    re-read right before it is closed (it may have been merged or closed meanwhile).
+    """
     closed = []
+    mine = set(plan.services)
     for other in gh.open_pulls(base=plan.base_branch):
         ref = (other.get("head") or {}).get("ref", "")
-        if other.get("number") == pull["number"] or ref == plan.branch or not is_promotion_branch_into(ref, plan.target):
+        number = other.get("number")
+        if number == pull["number"] or ref == plan.branch or not is_promotion_branch_into(ref, plan.target):
             continue
-        gh.comment(other["number"], f"Superseded by #{pull['number']} ({pull.get('html_url', '')}): a newer promotion "
-                                    f"into `{plan.target}` (`{plan.branch}`). Closing this one; its branch is kept.")
-        gh.update_pull(other["number"], state="closed")
-        closed.append(other["number"])
+        if not isinstance(number, int) or number > pull["number"]:
+            continue  # a newer promotion: it supersedes this one, not the reverse
+        theirs = _moved_services(ctx, other)
+        if theirs is None:
+            ctx.warnings.append(f"#{number} ({ref}): cannot tell which services it promotes; left open")
+            continue
+        if not theirs <= mine:
+            continue  # it also moves services this promotion does not: still needed
+        if gh.get_pull(number).get("state") != "open":
+            continue
+        gh.comment(number, f"Superseded by #{pull['number']} ({pull.get('html_url', '')}): a newer promotion "
+                           f"into `{plan.target}` (`{plan.branch}`) of {', '.join(sorted(theirs))}. Closing this one; "
+                           "its branch is kept.")
+        gh.update_pull(number, state="closed")
+        closed.append(number)
     return closed
+
+
+def _still_open(gh: GitHub, pull: dict) -> None:
+    """Re-read the pull request after the writes: a concurrent run or a person may have closed it."""
+    state = gh.get_pull(pull["number"]).get("state")
+    if state != "open":
+        raise GitopsError(f"pull request #{pull['number']} is {state} after this run updated it (closed by someone "
+                          "else meanwhile?); re-run to open a fresh one")

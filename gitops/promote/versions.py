@@ -24,6 +24,18 @@ def status(root: Path | str) -> dict:
     root = Path(root)
     platform = load_platform(root)
     envs = [e.name for e in platform.environments]
+    rows = version_rows(platform)
+    holds = {}
+    for env in envs:
+        hold = read_hold(root, env)
+        if hold:
+            holds[env] = {"reason": hold.reason, "heldBy": hold.held_by, "since": hold.since}
+    return {"environments": envs, "promotes_from": {e.name: e.promotes_from for e in platform.environments},
+            "components": rows, "holds": holds}
+
+
+def version_rows(platform) -> list[dict]:
+    """One row per workload: its image per environment, whether versions differ, and where a promotion is pending."""
     rows = []
     for component in platform.components:
         if not component.is_workload:
@@ -44,13 +56,7 @@ def status(root: Path | str) -> dict:
         differs = any(not _same(present[0], v) for v in present[1:]) if present else False
         rows.append({"component": component.name, "versions": versions, "differs": differs,
                      "differs_from_predecessor": behind})
-    holds = {}
-    for env in envs:
-        hold = read_hold(root, env)
-        if hold:
-            holds[env] = {"reason": hold.reason, "heldBy": hold.held_by, "since": hold.since}
-    return {"environments": envs, "promotes_from": {e.name: e.promotes_from for e in platform.environments},
-            "components": rows, "holds": holds}
+    return rows
 
 
 def status_text(data: dict) -> str:

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from ..errors import InputError, Problem
-from ..load import load_platform
+from ..load import check_environment_names, load_platform
 from .argocd_checks import check_argocd, check_decommissions
 from .crossref import check_environment, check_hosts_unique
 from .documents import Doc, LineIndex, ParseCache, manifest_files, read_documents
@@ -28,6 +28,7 @@ from .findings import Finding, Hit, ValidationReport, Waiver, format_path
 from .policies import check_disruption_budgets, check_document
 from .rules import RULES
 from .schemas import SchemaStore, schema_version
+from .security import check_security
 
 __all__ = ["run_validation", "ValidationReport", "Finding", "Waiver", "RULES", "default_schema_locations",
            "WAIVER_PREFIX"]
@@ -39,9 +40,15 @@ PARSE_CACHE = ".cache/validate/documents.marshal"
 
 
 def default_schema_locations(root: Path) -> list[str]:
-    """``<root>/../shared/schemas/crds`` when it exists (how CI and the tests find the CRD schemas)."""
-    shared = Path(root).resolve().parent / "shared" / "schemas" / "crds"
-    return [str(shared)] if shared.is_dir() else []
+    """The repository's own CRD schemas (gitops/schemas/crds/, pinned by its lock.json): ``root``'s
+    copy when it has one (a checkout validates against the schemas it commits, fresh imports
+    included), then the copy installed with the package (package data), for any other ``root``."""
+    from ..crds import PACKAGE_SCHEMAS, schema_dir
+    own = schema_dir(Path(root)).resolve()
+    folders = [own] if own.is_dir() else []
+    if PACKAGE_SCHEMAS.is_dir() and PACKAGE_SCHEMAS not in folders:
+        folders.append(PACKAGE_SCHEMAS)
+    return [str(f) for f in folders]
 
 
 def _collect_files(root: Path, selected: list[str], known: list[str]) -> list[tuple[Path, str | None, str]]:
@@ -96,8 +103,8 @@ def run_validation(root: Path, envs: list[str] | None = None, schema_locations: 
                    allow_kinds: tuple[str, ...] = (), use_cache: bool = True) -> ValidationReport:
     """Validate dist/<env>/ (every environment, or ``envs``) and argocd/ under ``root``.
 
-    ``schema_locations``: CRD schema folders/URL templates (default: ``<root>/../shared/schemas/crds``
-    if present). ``base_ref``: git ref compared for removals from prod (default HEAD when ``root``
+    ``schema_locations``: extra CRD schema folders/URL templates, tried after the repository's own
+    schemas (default_schema_locations). ``base_ref``: git ref compared for removals from prod (default HEAD when ``root``
     is in a git repository). ``k8s_version`` overrides each environment's kubernetesVersion;
     ``allow_kinds`` lists kinds (``Kind``, ``group/Kind`` or globs) allowed without a schema.
     ``use_cache``: reuse parsed documents of unchanged files from ``<root>/.cache/validate/``.
@@ -119,13 +126,11 @@ def _run(root, envs, schema_locations, base_ref, k8s_version, allow_kinds, use_c
     platform = load_platform(root)
     known = [e.name for e in platform.environments]
     if envs:
-        unknown = [e for e in envs if e not in known]
-        if unknown:
-            raise InputError(Problem("--env", "", f"unknown environment(s) {', '.join(unknown)}; expected one of {', '.join(known)}"))
+        check_environment_names(root, envs)
     selected = [e for e in known if not envs or e in envs]
     if k8s_version is not None:
         schema_version(k8s_version)  # InputError early for an unsupported version
-    locations = default_schema_locations(root) if schema_locations is None else list(schema_locations)
+    locations = default_schema_locations(root) + [loc for loc in schema_locations or () if loc]
     store = SchemaStore(locations, cache_dir=root / SCHEMA_CACHE, allow_missing=tuple(allow_kinds))
 
     cache = ParseCache(root / PARSE_CACHE if use_cache else None)
@@ -135,7 +140,7 @@ def _run(root, envs, schema_locations, base_ref, k8s_version, allow_kinds, use_c
 
     env_versions = {e.name: e.kubernetes_version for e in platform.environments}
     # Global argocd/ documents (no environment) are checked against the newest environment's version.
-    default_version = max((env_versions[e] for e in selected), key=lambda v: tuple(map(int, v.split(".")[:2])), default="1.33")
+    default_version = max(env_versions.values(), key=lambda v: tuple(map(int, v.split(".")[:2])))
     for d in docs:
         version = k8s_version or env_versions.get(d.env or "", default_version)
         for issue in store.check(d.data, version):
@@ -157,8 +162,8 @@ def _run(root, envs, schema_locations, base_ref, k8s_version, allow_kinds, use_c
             hits.append(hit)
     hits.extend(check_hosts_unique(hosts))
     hits.extend(check_argocd(root, platform, argo_docs, dist_docs))
-    if envs is None or "prod" in selected:
-        hits.extend(check_decommissions(root, platform, argo_docs, base_ref))
+    hits.extend(check_security(dist_docs, argo_docs))
+    hits.extend(check_decommissions(root, platform, argo_docs, base_ref, selected))
 
     # A document that fails its schema would be rejected by the API server anyway; cross-resource
     # findings about it are consequences (a port "8080" string never matches 8080): report the cause only.
@@ -198,5 +203,6 @@ def _finding(hit: Hit, index: LineIndex) -> Finding:
         file = hit.file or ""
         line = hit.line or (index.line(file, 0, ("decommissioned",)) if file else None)
         env = hit.env
-    return Finding(rule.id, rule.severity, file, line, hit.objects(), hit.message, hit.fix, env, format_path(hit.path))
+    return Finding(rule.id, rule.severity, hit.message, fix=hit.fix, file=file, line=line, path=format_path(hit.path),
+                   env=env, objects=tuple(hit.objects()), rule=rule.name)
 

@@ -12,6 +12,7 @@ from typing import Iterator
 
 from ..errors import InputError, Problem
 from ..model import Platform
+from ..urls import redact
 from .documents import NOT_MANIFESTS, Doc, manifest_files, parse_documents
 from .findings import Hit
 from .k8s import dig
@@ -23,7 +24,6 @@ CLUSTER_SCOPED = frozenset({
     "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "ClusterSecretStore", "ClusterIssuer",
     "ClusterExternalSecret",
 })
-PROD = "prod"
 
 
 def argo_glob(pattern: str, text: str) -> bool:
@@ -105,7 +105,8 @@ def _origin_url(root: Path) -> str | None:
         proc = subprocess.run(["git", "-C", str(root), "remote", "get-url", "origin"], capture_output=True, text=True, timeout=10)
     except OSError:
         return None
-    return proc.stdout.strip() if proc.returncode == 0 else None
+    # A CI checkout's origin may carry a token (https://x-access-token:...@github.com/...): compare without it.
+    return redact(proc.stdout.strip()) if proc.returncode == 0 else None
 
 
 def _path_source(src: dict, repo_urls: set[str]) -> str | None:
@@ -315,11 +316,12 @@ def _blobs(root: Path, ref: str, paths: list[str]) -> dict[str, str]:
     return out
 
 
-def check_decommissions(root: Path, platform: Platform, argo_docs: list[Doc], base_ref: str | None) -> Iterator[Hit]:
-    """ARG004: a prod component (dist/prod/<c>/ or an Application in argocd/prod/) at the base ref that is gone now."""
-    try:
-        env = platform.environment(PROD)
-    except KeyError:
+def check_decommissions(root: Path, platform: Platform, argo_docs: list[Doc], base_ref: str | None,
+                        envs: list[str] | None = None) -> Iterator[Hit]:
+    """ARG004: a production component (dist/<prod>/<c>/ or an Application in argocd/<prod>/) at the base ref that is
+    gone now. ``envs`` limits the check to those environments (default: every one); only production ones are checked."""
+    production = [e for e in platform.environments if e.production and (envs is None or e.name in envs)]
+    if not production:
         return
     explicit = base_ref is not None
     ref = base_ref or "HEAD"
@@ -341,7 +343,13 @@ def check_decommissions(root: Path, platform: Platform, argo_docs: list[Doc], ba
         return  # a repository without commits yet
     commit = verify.stdout.strip()
     prefix = _git(root, "rev-parse", "--show-prefix").stdout.strip()
-    listing = _git(root, "ls-tree", "-r", "--name-only", commit, "--", f"{prefix}dist/{PROD}", f"{prefix}argocd/{PROD}")
+    for env in production:
+        yield from _decommissions(root, env, argo_docs, ref, commit, prefix)
+
+
+def _decommissions(root: Path, env, argo_docs: list[Doc], ref: str, commit: str, prefix: str) -> Iterator[Hit]:
+    name = env.name
+    listing = _git(root, "ls-tree", "-r", "--name-only", commit, "--", f"{prefix}dist/{name}", f"{prefix}argocd/{name}")
     base_components: set[str] = set()
     argo_files: list[str] = []
     for line in listing.stdout.splitlines():
@@ -360,24 +368,24 @@ def check_decommissions(root: Path, platform: Platform, argo_docs: list[Doc], ba
         for _, data in parsed:
             if isinstance(data, dict) and data.get("kind") == "Application" and isinstance(data.get("metadata"), dict):
                 base_apps[str(data["metadata"].get("name"))] = path[len(prefix):] if prefix else path
-    dist = root / "dist" / PROD
+    dist = root / "dist" / name
     now_components = {p.name for p in dist.iterdir() if p.is_dir() and not p.name.startswith(".")} if dist.is_dir() else set()
-    now_apps = {d.name for d in argo_docs if d.kind == "Application" and d.env == PROD}
+    now_apps = {d.name for d in argo_docs if d.kind == "Application" and d.env == name}
     acknowledged = set(env.decommissioned)
-    file = env.source_file or f"environments/{PROD}.yaml"
+    file = env.source_file or f"environments/{name}.yaml"
 
-    def acked(name: str) -> bool:
-        return name in acknowledged or name.removesuffix(f"-{PROD}") in acknowledged
+    def acked(item: str) -> bool:
+        return item in acknowledged or item.removesuffix(f"-{name}") in acknowledged
 
     for component in sorted(base_components - now_components):
         if not acked(component):
-            yield Hit("ARG004", None, (), f"component {component} was in dist/{PROD}/ at {ref} ({commit[:12]}) and is gone: "
+            yield Hit("ARG004", None, (), f"component {component} was in dist/{name}/ at {ref} ({commit[:12]}) and is gone: "
                       f"Argo CD will prune it from production",
                       f"if intended, add {component} to decommissioned: in {file}; otherwise re-enable it",
-                      [f"dist/{PROD}/{component}/"], file=file, env=PROD)
+                      [f"dist/{name}/{component}/"], file=file, env=name)
     for app in sorted(set(base_apps) - now_apps):
         if not acked(app):
             yield Hit("ARG004", None, (), f"Application {app} was in {base_apps[app]} at {ref} ({commit[:12]}) and is gone: "
                       f"its resources will be deleted from production",
-                      f"if intended, add {app.removesuffix('-' + PROD)} to decommissioned: in {file}; otherwise restore it",
-                      [f"Application/{app}"], file=file, env=PROD)
+                      f"if intended, add {app.removesuffix('-' + name)} to decommissioned: in {file}; otherwise restore it",
+                      [f"Application/{app}"], file=file, env=name)

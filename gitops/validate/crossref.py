@@ -19,7 +19,8 @@ import yaml
 from .documents import Doc
 from .envset import EnvSet, Workload
 from .findings import Hit
-from .k8s import dig, format_quantity, parse_quantity, port_matches, selector_matches
+from ..quantity import format_quantity, quantity_or_none
+from .k8s import dig, port_matches, selector_matches
 
 CERT_MANAGER_ANNOTATIONS = ("cert-manager.io/cluster-issuer", "cert-manager.io/issuer")
 TLS_KEYS = frozenset({"tls.crt", "tls.key", "ca.crt"})
@@ -575,10 +576,10 @@ def _pod_amounts(w: Workload, defaults: dict[str, Decimal]) -> dict[str, Decimal
         res = c.spec.get("resources") or {}
         out = {}
         for resource in ("cpu", "memory"):
-            limit = parse_quantity(dig(res, "limits", resource))
+            limit = quantity_or_none(dig(res, "limits", resource))
             if limit is None:
                 limit = defaults.get(f"limits.{resource}")
-            request = parse_quantity(dig(res, "requests", resource))
+            request = quantity_or_none(dig(res, "requests", resource))
             if request is None:
                 request = limit if dig(res, "limits", resource) is not None else defaults.get(f"requests.{resource}")
             out[f"limits.{resource}"] = limit or Decimal(0)
@@ -606,9 +607,9 @@ def check_quota(es: EnvSet) -> Iterator[Hit]:
             for item in dig(lr.data, "spec", "limits") or []:
                 if isinstance(item, dict) and item.get("type") == "Container":
                     for resource in ("cpu", "memory"):
-                        if (v := parse_quantity(dig(item, "default", resource))) is not None:
+                        if (v := quantity_or_none(dig(item, "default", resource))) is not None:
                             defaults[f"limits.{resource}"] = v
-                        if (v := parse_quantity(dig(item, "defaultRequest", resource))) is not None:
+                        if (v := quantity_or_none(dig(item, "defaultRequest", resource))) is not None:
                             defaults[f"requests.{resource}"] = v
         workloads = [w for w in es.workloads if w.namespace == ns]
         contributions = []
@@ -619,7 +620,7 @@ def check_quota(es: EnvSet) -> Iterator[Hit]:
             limit_key = key if key in hard else {"requests.cpu": "cpu", "requests.memory": "memory"}.get(key)
             if limit_key not in hard:
                 continue
-            limit = parse_quantity(hard[limit_key])
+            limit = quantity_or_none(hard[limit_key])
             if limit is None:
                 continue
             if key == "pods":

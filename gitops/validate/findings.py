@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..findings import Finding, report_document
 from .documents import Doc
-from .rules import RULES
 
 
 def format_path(path: tuple) -> str:
@@ -54,37 +54,6 @@ class Waiver:
 
 
 @dataclass
-class Finding:
-    rule_id: str
-    severity: str           # "error" | "warning"
-    file: str
-    line: int | None
-    objects: list[str]      # "Kind/namespace/name" (cluster-scoped: "Kind/name"), primary object first
-    message: str
-    fix: str
-    env: str | None = None
-    path: str = ""          # field path in the primary object, e.g. spec.template.spec.containers[0].image
-    waiver: Waiver | None = None
-
-    @property
-    def rule_name(self) -> str:
-        return RULES[self.rule_id].name
-
-    def sort_key(self) -> tuple:
-        return (self.file, self.line or 0, self.rule_id, self.path, self.message)
-
-    def as_dict(self) -> dict:
-        out = {
-            "rule_id": self.rule_id, "rule": self.rule_name, "severity": self.severity, "env": self.env,
-            "file": self.file, "line": self.line, "path": self.path, "objects": list(self.objects),
-            "message": self.message, "fix": self.fix,
-        }
-        if self.waiver is not None:
-            out["waiver"] = self.waiver.as_dict()
-        return out
-
-
-@dataclass
 class ValidationReport:
     findings: list[Finding] = field(default_factory=list)   # not waived
     waived: list[Finding] = field(default_factory=list)     # waived (each has .waiver)
@@ -109,12 +78,5 @@ class ValidationReport:
         return [f for f in self.findings if f.rule_id == rule_id]
 
     def as_dict(self) -> dict:
-        return {
-            "version": 1,
-            "ok": self.ok,
-            "documents": self.documents,
-            "environments": list(self.environments),
-            "summary": {"errors": len(self.errors), "warnings": len(self.warnings), "waived": len(self.waived)},
-            "findings": [f.as_dict() for f in self.findings],
-            "waived": [f.as_dict() for f in self.waived],
-        }
+        return report_document(self.findings, documents=self.documents, environments=list(self.environments),
+                               waived=[f.as_dict() for f in self.waived])

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 
 from .documents import Doc
 
@@ -120,47 +119,6 @@ def map_selector_matches(selector: dict | None, labels: dict) -> bool:
     if not selector:
         return False
     return all(labels.get(k) == v for k, v in selector.items())
-
-
-_SUFFIX = {
-    "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": Decimal(1),
-    "k": Decimal(10) ** 3, "M": Decimal(10) ** 6, "G": Decimal(10) ** 9, "T": Decimal(10) ** 12,
-    "P": Decimal(10) ** 15, "E": Decimal(10) ** 18,
-    "Ki": Decimal(2) ** 10, "Mi": Decimal(2) ** 20, "Gi": Decimal(2) ** 30, "Ti": Decimal(2) ** 40,
-    "Pi": Decimal(2) ** 50, "Ei": Decimal(2) ** 60,
-}
-_QUANTITY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
-
-
-def parse_quantity(value) -> Decimal | None:
-    """Kubernetes resource quantity -> Decimal in base units (cores, bytes); None if malformed."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return Decimal(str(value))
-    if not isinstance(value, str):
-        return None
-    m = _QUANTITY.match(value.strip())
-    if not m:
-        return None
-    try:
-        return Decimal(m.group(1)) * _SUFFIX[m.group(2) or ""]
-    except InvalidOperation:
-        return None
-
-
-def format_quantity(value: Decimal, resource: str) -> str:
-    if "memory" in resource or "storage" in resource:
-        for unit in ("Gi", "Mi", "Ki"):
-            scaled = value / _SUFFIX[unit]
-            if scaled >= 1:
-                return f"{scaled.quantize(Decimal('0.01')).normalize():f}{unit}"
-        return f"{value:f}"
-    if "cpu" in resource:
-        if value < 1:
-            return f"{(value * 1000).quantize(Decimal(1)):f}m"
-        return f"{value.quantize(Decimal('0.001')).normalize():f}"
-    return f"{value.normalize():f}"
 
 
 @dataclass(frozen=True)

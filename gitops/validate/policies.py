@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from ..conventions import RUN_AS
 from .documents import Doc
 from .envset import EnvSet, Workload
 from .findings import Hit
@@ -11,11 +12,6 @@ from .k8s import DIGEST, dig, parse_image, pod_template, scaled_int_or_percent
 
 REQUIRED_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/part-of",
                    "app.kubernetes.io/managed-by", "meetinity.io/environment")
-PROD_NAMES = ("prod", "production")
-
-
-def requires_digest(es: EnvSet) -> bool:
-    return bool(es.env and es.env.require_digest) or es.name in PROD_NAMES
 
 
 def check_document(doc: Doc, es: EnvSet) -> Iterator[Hit]:
@@ -76,7 +72,7 @@ def _pod(doc: Doc, pod, es: EnvSet) -> Iterator[Hit]:
         user = _effective(ctx, pod_ctx, "runAsUser")
         if user == 0:
             yield Hit("POL001", doc, sc_path + ("runAsUser",), f"{label} runs as root (runAsUser: 0)",
-                      "run as an unprivileged UID (the generator uses 10001) with runAsNonRoot: true")
+                      f"run as an unprivileged UID (the generator uses {RUN_AS}) with runAsNonRoot: true")
         elif non_root is not True:
             yield Hit("POL001", doc, sc_path, f"{label} does not set runAsNonRoot: true (container or pod securityContext)",
                       "set securityContext.runAsNonRoot: true and a non-zero runAsUser")
@@ -138,7 +134,7 @@ def _image(doc: Doc, c, label: str, es: EnvSet) -> Iterator[Hit]:
     elif ref.tag is None and ref.digest is None:
         yield Hit("POL008", doc, path, f"{label} image {image} has no tag (means :latest)",
                   "deploy an immutable version tag (vX.Y.Z) set in environments/<env>.yaml")
-    if requires_digest(es) and (ref.digest is None or not DIGEST.match(ref.digest)):
+    if es.env is not None and es.env.requires_digest and (ref.digest is None or not DIGEST.match(ref.digest)):
         yield Hit("POL009", doc, path, f"{label} image {image} is not pinned by digest in {es.name}",
                   f"add image.digest (sha256:...) for this component in environments/{es.name}.yaml")
 

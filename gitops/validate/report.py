@@ -25,14 +25,14 @@ def _where(f: Finding) -> str:
 def format_text(report: ValidationReport) -> str:
     lines = []
     for f in report.findings:
-        lines.append(f"{_where(f)}: {f.severity} {f.rule_id} {f.rule_name}: {f.message}")
+        lines.append(f"{_where(f)}: {f.severity} {f.rule_id} {f.rule}: {f.message}")
         lines.append(f"    objects: {', '.join(f.objects)}" + (f"  (at {f.path})" if f.path else ""))
         lines.append(f"    fix: {f.fix}")
     if report.waived:
         lines.append("waived:")
         for f in report.waived:
             w = f.waiver
-            lines.append(f"  {_where(f)}: {f.rule_id} {f.rule_name} on {', '.join(f.objects)}: {f.message}")
+            lines.append(f"  {_where(f)}: {f.rule_id} {f.rule} on {', '.join(f.objects)}: {f.message}")
             lines.append(f"    waiver on {w.object} ({w.file}:{w.line}): {w.reason}")
     lines.append(summary_line(report))
     return "\n".join(lines)
@@ -58,7 +58,7 @@ def format_github(report: ValidationReport) -> str:
         props = [f"file={_escape_property(f.file)}"]
         if f.line:
             props.append(f"line={f.line}")
-        props.append(f"title={_escape_property(f'{f.rule_id} {f.rule_name}')}")
+        props.append(f"title={_escape_property(f'{f.rule_id} {f.rule}')}")
         body = f"{f.message} [{', '.join(f.objects)}] Fix: {f.fix}"
         lines.append(f"::{level} {','.join(props)}::{_escape_data(body)}")
     for f in report.waived:

@@ -20,7 +20,7 @@ class Rule:
 
     @property
     def category(self) -> str:
-        return {"SCH": "schema", "POL": "policy", "XRF": "cross-resource", "ARG": "argocd"}[self.id[:3]]
+        return {"SCH": "schema", "POL": "policy", "XRF": "cross-resource", "ARG": "argocd", "SEC": "security"}[self.id[:3]]
 
     def as_dict(self) -> dict:
         return {"id": self.id, "name": self.name, "severity": self.severity, "category": self.category,
@@ -113,6 +113,15 @@ _RULES = [
          "two owners fight forever: each sync reverts the other and pruning can delete live objects"),
     Rule("ARG004", "prod-decommission-acknowledged", "error", "a component removed from prod is listed in environments/prod.yaml decommissioned",
          "with pruning on, deleting a folder deletes the running service; that must be a deliberate, reviewed decision"),
+    # --- security (gitops/validate/security.py)
+    Rule("SEC001", "reserved-namespace", "error",
+         "nothing of an environment (dist/, its Applications and AppProject) targets kube-system, default, argocd or an add-on namespace",
+         "the environment's default-deny policy, quota and Pod Security label in kube-system cut cluster DNS; in argocd they stop deployments"),
+    Rule("SEC002", "no-plaintext-credential", "error",
+         "no ConfigMap value looks like a credential (secret-named variable, AWS/Stripe/GitHub key, PEM private key)",
+         "ConfigMaps are readable by everyone with repository or namespace access and land in every promotion diff"),
+    Rule("SEC003", "object-size", "error", "every object is at most 1 MiB as JSON",
+         "the API server (ConfigMap/Secret data) and etcd refuse larger objects, so the sync fails"),
 ]
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}

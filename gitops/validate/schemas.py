@@ -1,5 +1,6 @@
 """Schemas: built-in kinds against kubernetes-validate's strict OpenAPI schemas, custom resources
-against their CRD schema found through ``--schema-location``; deprecated and removed APIs.
+against their CRD schema (the repository's own, gitops/schemas/crds/, then any extra
+``--schema-location``); deprecated and removed APIs.
 
 One validator per (schema source, apiVersion, kind), built once per process and reused:
 a compiled predicate (compiler.py) answers "valid?" and the real ``jsonschema``
@@ -35,6 +36,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
 from ..errors import InputError, Problem
+from ..schema_errors import describe, most_specific
 from .compiler import Check, Compiler, Unsupported
 
 K8S_SCHEMAS = Path(kubernetes_validate.__file__).resolve().parent / "kubernetes-json-schema"
@@ -461,40 +463,10 @@ class SchemaStore:
         return issues
 
 
-def _short(value) -> str:
-    text = json.dumps(value, default=str)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _issues(ks: KindSchema, data, prefix: tuple) -> list[SchemaIssue]:
     out = []
     for err in ks.errors(data):
-        leaf = err
-        while leaf.context:  # most specific cause of an anyOf/oneOf failure
-            leaf = max(leaf.context, key=lambda e: len(e.absolute_path))
+        leaf = most_specific(err)
         path = prefix + tuple(leaf.absolute_path)
-        out.append(SchemaIssue("SCH001", path, describe_error(leaf), f"make the field match the {ks.source} schema"))
+        out.append(SchemaIssue("SCH001", path, describe(leaf), f"make the field match the {ks.source} schema"))
     return out
-
-
-def describe_error(err) -> str:
-    v, s = err.validator, err.validator_value
-    found = _short(err.instance)
-    if v == "additionalProperties":
-        allowed = sorted((err.schema.get("properties") or {}))
-        extra = sorted(set(err.instance) - set(allowed)) if isinstance(err.instance, dict) else []
-        listing = ", ".join(allowed[:15]) + (", ..." if len(allowed) > 15 else "")
-        return f"unknown field(s) {', '.join(extra)}; expected one of: {listing or '(no fields)'}"
-    if v == "required":
-        return f"missing required field: {err.message.split(' is a required')[0]}"
-    if v == "type":
-        return f"expected type {' or '.join(s) if isinstance(s, list) else s}, found {found}"
-    if v == "enum":
-        return f"expected one of {', '.join(map(str, s))}, found {found}"
-    if v == "pattern":
-        return f"expected a string matching {s}, found {found}"
-    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength",
-             "minItems", "maxItems", "minProperties", "maxProperties"):
-        return f"expected {v} {s}, found {found}"
-    msg = err.message
-    return msg if len(msg) <= 200 else msg[:197] + "..."

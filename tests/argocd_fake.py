@@ -1,0 +1,156 @@
+"""A local stand-in for the Argo CD API endpoint the status page and the promotion gates read.
+
+Follows Argo CD's contract (argoproj/argo-cd server/application/application.proto,
+pkg/apis/application/v1alpha1/types.go, server/application/application.go):
+- ``GET /api/v1/applications/{name}[?project=P]`` -> 200 with the Application object
+  (``metadata``, ``spec``, ``status.sync``, ``status.health``, ``status.history``,
+  ``status.reconciledAt``, ``status.operationState``);
+- 401 ``{"error": "invalid session: ...", "code": 16}`` without ``Authorization: Bearer <valid token>``;
+- unknown application: 404 ``applications.argoproj.io "x" not found`` (code 5) when ``project`` is
+  given, else 403 ``permission denied`` (code 7), as the real server does not to leak existence;
+  an application of another project asked with ``project``: 404 too.
+
+Failure injection (:meth:`FakeArgoCD.fail`): a status for N requests, ``garbage`` (a 200 that is
+not JSON), ``slow`` (answers after a delay), ``redirect`` (a 302 to another origin).
+"""
+from __future__ import annotations
+
+import json
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+GRPC_CODES = {401: 16, 403: 7, 404: 5, 500: 13, 502: 14, 503: 14, 504: 4}
+
+
+def application(name: str, *, project: str, sync: str = "Synced", health: str = "Healthy",
+                revision: str = "0123456789abcdef0123456789abcdef01234567",
+                deployed_at: str = "2026-11-30T10:00:00Z", message: str = "") -> dict:
+    """An Application object shaped like `GET /api/v1/applications/{name}` answers."""
+    return {
+        "metadata": {"name": name, "namespace": "argocd", "uid": f"uid-{name}", "resourceVersion": "1"},
+        "spec": {"project": project, "destination": {"server": "https://kubernetes.default.svc"},
+                 "source": {"repoURL": "https://github.com/meetinity/gitops.git", "path": f"dist/x/{name}",
+                            "targetRevision": "main"}},
+        "status": {
+            "sync": {"status": sync, "revision": revision,
+                     "comparedTo": {"source": {"repoURL": "https://github.com/meetinity/gitops.git"}}},
+            "health": {"status": health, **({"message": message} if message else {}),
+                       "lastTransitionTime": deployed_at},
+            "history": [{"id": 1, "revision": "fedcba9876543210fedcba9876543210fedcba98",
+                         "deployedAt": "2026-11-29T09:00:00Z", "deployStartedAt": "2026-11-29T08:59:00Z"},
+                        {"id": 2, "revision": revision, "deployedAt": deployed_at,
+                         "deployStartedAt": deployed_at}],
+            "reconciledAt": deployed_at,
+            "operationState": {"phase": "Succeeded", "startedAt": deployed_at, "finishedAt": deployed_at,
+                               "operation": {"sync": {"revision": revision}}},
+            "sourceType": "Directory",
+        },
+    }
+
+
+class FakeArgoCD:
+    def __init__(self, token: str = "argocd-test-token"):
+        self.token = token
+        self.apps: dict[str, dict] = {}
+        self.log: list[tuple[str, str, int, str]] = []   # method, path+query, status, Authorization header
+        self._failures: list[dict] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self.server: ThreadingHTTPServer | None = None
+
+    def start(self) -> "FakeArgoCD":
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                fake._dispatch(self)
+
+            do_POST = do_PUT = do_DELETE = do_GET
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._wake.set()
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def reset(self) -> None:
+        with self._lock:
+            self.apps.clear(), self.log.clear(), self._failures.clear()
+            self._wake.set()
+            self._wake = threading.Event()
+
+    def add(self, name: str, project: str, **status) -> dict:
+        self.apps[name] = application(name, project=project, **status)
+        return self.apps[name]
+
+    def fail(self, mode: int | str, times: int = 1, seconds: float = 0.0, location: str = "") -> None:
+        """Next ``times`` requests: an HTTP status, 'garbage', 'slow' (``seconds``) or 'redirect' (``location``)."""
+        self._failures.append({"mode": mode, "times": times, "seconds": seconds, "location": location})
+
+    def _take(self) -> dict | None:
+        with self._lock:
+            for item in self._failures:
+                if item["times"] > 0:
+                    item["times"] -= 1
+                    return item
+        return None
+
+    def _dispatch(self, h: BaseHTTPRequestHandler) -> None:
+        parsed = urllib.parse.urlsplit(h.path)
+        query = urllib.parse.parse_qs(parsed.query)
+        auth = h.headers.get("Authorization", "")
+        failure = self._take()
+        if failure and failure["mode"] == "slow":
+            self._wake.wait(failure["seconds"])
+            failure = None
+        if failure and failure["mode"] == "redirect":
+            return self._send(h, 302, b"", auth, {"Location": failure["location"]})
+        if failure and failure["mode"] == "garbage":
+            return self._send(h, 200, b"<html>502 Bad Gateway (proxy)</html>", auth)
+        if failure:
+            status = int(failure["mode"])
+            return self._error(h, status, "Internal error" if status >= 500 else "injected", auth)
+        if auth != f"Bearer {self.token}":
+            return self._error(h, 401, "invalid session: token signature is invalid", auth)
+        prefix = "/api/v1/applications/"
+        if h.command != "GET" or not parsed.path.startswith(prefix):
+            return self._error(h, 404, "Not Found", auth)
+        name = urllib.parse.unquote(parsed.path[len(prefix):])
+        project = query.get("project", [""])[0]
+        app = self.apps.get(name)
+        if app is None or (project and app["spec"]["project"] != project):
+            if project:
+                return self._error(h, 404, f'applications.argoproj.io "{name}" not found', auth)
+            return self._error(h, 403, "permission denied", auth)
+        self._send(h, 200, json.dumps(app).encode(), auth)
+
+    def _error(self, h, status: int, message: str, auth: str) -> None:
+        body = {"error": message, "code": GRPC_CODES.get(status, 2), "message": message, "details": []}
+        self._send(h, status, json.dumps(body).encode(), auth)
+
+    def _send(self, h, status: int, data: bytes, auth: str, headers: dict | None = None) -> None:
+        self.log.append((h.command, h.path, status, auth))
+        h.send_response(status)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            h.send_header(k, v)
+        h.end_headers()
+        try:
+            h.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
