@@ -219,3 +219,16 @@ def test_clean_leftovers_restores_a_tree_the_fallback_left_missing(tmp_path):
     clean_leftovers(dist)
     assert sorted(p.name for p in dist.iterdir()) == ["dev", "prod"]
     assert tree_bytes(dist / "dev") == {"x.yaml": b"old\n"}
+
+
+def test_normal_synth_leaves_no_temp_folder_and_no_process(tmp_path):
+    """jsii writes its runtime and the assemblies to a temp folder per Node process: none may remain."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    root = copy_inputs(MINI, tmp_path / "mini")
+    proc = subprocess.run([*GITOPS, "--root", str(root), "synth", "--no-cache"], cwd=REPO, capture_output=True,
+                          text=True, env={**os.environ, "TMPDIR": str(tmp)})
+    assert proc.returncode == 0, proc.stderr
+    assert list(tmp.iterdir()) == []
+    assert not (root / ".cache/synth-tmp").exists()
+    assert _wait_until_no_process(root) == []
