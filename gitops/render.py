@@ -24,15 +24,13 @@ def render_environment_objects(platform: Platform, env: Environment,
 
     ``only`` limits rendering to some components (fast path for one changed service).
     """
-    import cdk8s  # noqa: F401  (heavy: loads jsii and starts Node)
-
-    from charts.base import new_chart
+    from charts.base import new_app, new_chart
     from charts.component import build_component
     from charts.context import ComponentContext
     from charts.platform import PlatformLayer
     from charts.syncorder import place
 
-    app = cdk8s.App(outdir=tempfile.gettempdir())
+    app = new_app(outdir=tempfile.gettempdir())  # cdk8s (and Node) only when a chart needs it
     charts = {}
     if only is None or PLATFORM_DIR in only:
         chart = new_chart(app, f"{env.name}-{PLATFORM_DIR}")
