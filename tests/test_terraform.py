@@ -30,7 +30,7 @@ from .tools import checkov_bin, checkov_env
 TF = REPO / "infra" / "terraform"
 MODULES = TF / "modules"
 COMPOSITIONS = TF / "environments"
-MODULE_NAMES = ("network", "cluster", "ingress", "argocd", "sizing", "environment")
+MODULE_NAMES = ("network", "cluster", "logs-kms-key", "ingress", "argocd", "sizing", "environment")
 # The shared logic of every environment: compositions call it and hold nothing else of their own.
 SHARED = MODULES / "environment"
 # Files every composition shares byte for byte; versions.tf differs only in the state key.

@@ -19,53 +19,30 @@ locals {
   region     = data.aws_region.current.name
 }
 
-resource "aws_kms_key" "cluster" {
-  description         = "${var.cluster_name} EKS secrets and control-plane logs"
-  enable_key_rotation = true
-  policy              = data.aws_iam_policy_document.cluster_key.json
-  tags                = var.tags
+module "cluster_key" {
+  source = "../logs-kms-key"
+
+  description    = "${var.cluster_name} EKS secrets and control-plane logs"
+  log_group_name = module.sizing.cluster_log_group_name
+  tags           = var.tags
 }
 
-data "aws_iam_policy_document" "cluster_key" {
-  #checkov:skip=CKV_AWS_109:KMS key policy: "*" as resource means this key only, and kms:* for the account root is AWS's default key policy (IAM policies then scope access).
-  #checkov:skip=CKV_AWS_111:KMS key policy: "*" as resource means this key only; the logs service statement is scoped by an encryption-context condition.
-  #checkov:skip=CKV_AWS_356:KMS key policy: "*" as resource means this key only (a key policy cannot name its own ARN before the key exists).
-  statement {
-    sid       = "AccountAdministers"
-    actions   = ["kms:*"]
-    resources = ["*"] # in a key policy, "*" means this key
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
-    }
-  }
-
-  statement {
-    sid       = "CloudWatchLogsUse"
-    actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-    resources = ["*"] # in a key policy, "*" means this key
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${local.region}.amazonaws.com"]
-    }
-    condition {
-      test     = "ArnLike"
-      variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${module.sizing.cluster_log_group_name}"]
-    }
-  }
+# The key was a resource of this module before modules/logs-kms-key existed: keep it, do not replace it.
+moved {
+  from = aws_kms_key.cluster
+  to   = module.cluster_key.aws_kms_key.this
 }
 
 resource "aws_kms_alias" "cluster" {
   name          = "alias/${var.cluster_name}-eks"
-  target_key_id = aws_kms_key.cluster.key_id
+  target_key_id = module.cluster_key.key_id
 }
 
 # Created before the cluster so EKS does not create it without retention or encryption.
 resource "aws_cloudwatch_log_group" "cluster" {
   name              = module.sizing.cluster_log_group_name
   retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.cluster.arn
+  kms_key_id        = module.cluster_key.arn
   tags              = var.tags
 }
 
@@ -111,7 +88,7 @@ resource "aws_eks_cluster" "this" {
   encryption_config {
     resources = ["secrets"]
     provider {
-      key_arn = aws_kms_key.cluster.arn
+      key_arn = module.cluster_key.arn
     }
   }
 

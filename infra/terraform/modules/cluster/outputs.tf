@@ -45,7 +45,7 @@ output "workload_role_arns" {
 
 output "kms_key_arn" {
   description = "KMS key encrypting Kubernetes Secrets and control-plane logs."
-  value       = aws_kms_key.cluster.arn
+  value       = module.cluster_key.arn
 }
 
 output "storage_class" {

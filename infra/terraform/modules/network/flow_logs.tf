@@ -1,45 +1,26 @@
 # Every packet decision in the VPC goes to CloudWatch, encrypted with a dedicated key.
-resource "aws_kms_key" "flow_logs" {
-  description         = "${var.name} VPC flow logs"
-  enable_key_rotation = true
-  policy              = data.aws_iam_policy_document.flow_logs_key.json
-  tags                = var.tags
+module "flow_logs_key" {
+  source = "../logs-kms-key"
+
+  description    = "${var.name} VPC flow logs"
+  log_group_name = local.flow_log_group_name
+  tags           = var.tags
 }
 
-data "aws_iam_policy_document" "flow_logs_key" {
-  #checkov:skip=CKV_AWS_109:KMS key policy: "*" as resource means this key only, and kms:* for the account root is AWS's default key policy (IAM policies then scope access).
-  #checkov:skip=CKV_AWS_111:KMS key policy: "*" as resource means this key only; the logs service statement is scoped by an encryption-context condition.
-  #checkov:skip=CKV_AWS_356:KMS key policy: "*" as resource means this key only (a key policy cannot name its own ARN before the key exists).
-  statement {
-    sid       = "AccountAdministers"
-    actions   = ["kms:*"]
-    resources = ["*"] # in a key policy, "*" means this key
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
-    }
-  }
+# The key was a resource of this module before modules/logs-kms-key existed: keep it, do not replace it.
+moved {
+  from = aws_kms_key.flow_logs
+  to   = module.flow_logs_key.aws_kms_key.this
+}
 
-  statement {
-    sid       = "CloudWatchLogsUse"
-    actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-    resources = ["*"] # in a key policy, "*" means this key
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${data.aws_region.current.name}.amazonaws.com"]
-    }
-    condition {
-      test     = "ArnLike"
-      variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:/aws/vpc/${var.name}/flow-logs"]
-    }
-  }
+locals {
+  flow_log_group_name = "/aws/vpc/${var.name}/flow-logs"
 }
 
 resource "aws_cloudwatch_log_group" "flow_logs" {
-  name              = "/aws/vpc/${var.name}/flow-logs"
+  name              = local.flow_log_group_name
   retention_in_days = var.flow_log_retention_days
-  kms_key_id        = aws_kms_key.flow_logs.arn
+  kms_key_id        = module.flow_logs_key.arn
   tags              = var.tags
 }
 

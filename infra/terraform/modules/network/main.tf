@@ -1,8 +1,6 @@
 # VPC with one private and one public subnet per zone. Nodes live in private
 # subnets; public subnets only hold NAT gateways and internet-facing load balancers.
 data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
-data "aws_region" "current" {}
 
 locals {
   zones = { for i, az in var.availability_zones : az => i }
