@@ -16,9 +16,10 @@ not JSON), ``slow`` (answers after a delay), ``redirect`` (a 302 to another orig
 from __future__ import annotations
 
 import json
-import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from .http_fake import HttpFake
 
 GRPC_CODES = {401: 16, 403: 7, 404: 5, 500: 13, 502: 14, 503: 14, 504: 4}
 
@@ -49,49 +50,18 @@ def application(name: str, *, project: str, sync: str = "Synced", health: str = 
     }
 
 
-class FakeArgoCD:
+class FakeArgoCD(HttpFake):
     def __init__(self, token: str = "argocd-test-token"):
+        super().__init__()
         self.token = token
         self.apps: dict[str, dict] = {}
         self.log: list[tuple[str, str, int, str]] = []   # method, path+query, status, Authorization header
         self._failures: list[dict] = []
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self.server: ThreadingHTTPServer | None = None
-
-    def start(self) -> "FakeArgoCD":
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                fake._dispatch(self)
-
-            do_POST = do_PUT = do_DELETE = do_GET
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self._wake.set()
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def reset(self) -> None:
         with self._lock:
             self.apps.clear(), self.log.clear(), self._failures.clear()
-            self._wake.set()
-            self._wake = threading.Event()
+            self._wake_sleepers()
 
     def add(self, name: str, project: str, **status) -> dict:
         self.apps[name] = application(name, project=project, **status)
@@ -144,13 +114,4 @@ class FakeArgoCD:
 
     def _send(self, h, status: int, data: bytes, auth: str, headers: dict | None = None) -> None:
         self.log.append((h.command, h.path, status, auth))
-        h.send_response(status)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            h.send_header(k, v)
-        h.end_headers()
-        try:
-            h.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
+        self._write(h, status, data, headers)

@@ -1,4 +1,4 @@
-"""A local stand-in for the GitHub REST API endpoints promotion uses (the only stand-in in the suite).
+"""A local stand-in for the GitHub REST API endpoints promotion uses (server scaffolding: tests/http_fake.py).
 
 Follows the documented contract (docs.github.com/rest/pulls, /rest/issues):
 - ``GET /repos/{o}/{r}/pulls`` with ``state`` (open|closed|all), ``head`` (``owner:branch``),
@@ -21,15 +21,19 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
+from .http_fake import HttpFake
 
-class FakeGitHub:
+
+class FakeGitHub(HttpFake):
+    content_type = "application/json; charset=utf-8"
+
     def __init__(self, owner: str = "meetinity", repo: str = "gitops", token: str = "test-token",
                  git_dir: Path | None = None):
+        super().__init__()
         self.owner, self.repo, self.token = owner, repo, token
         self.git_dir = git_dir  # bare remote: PR heads must exist there, as on GitHub
         self.pulls: dict[int, dict] = {}
@@ -41,44 +45,13 @@ class FakeGitHub:
         self._delays: list[dict] = []
         self._answers: list[dict] = []
         self._next = 1
-        self._lock = threading.Lock()
         self._generation = 0                 # bumped by reset(): late answers of a previous test are dropped
-        self._wake = threading.Event()       # set by reset(): delayed handlers stop sleeping
-        self.server: ThreadingHTTPServer | None = None
 
-    # ------------------------------------------------------------------ lifecycle
-    def start(self) -> "FakeGitHub":
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # keep test output clean
-                pass
-
-            def _handle(self):
-                fake._dispatch(self)
-
-            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
+    # ------------------------------------------------------------------ lifecycle (start/stop/url: HttpFake)
     def reset(self) -> None:
         with self._lock:
             self._generation += 1
-            self._wake.set()
-            self._wake = threading.Event()
+            self._wake_sleepers()
             self.pulls.clear(), self.comments.clear(), self.labels.clear(), self.requested.clear()
             self.log.clear(), self._failures.clear(), self._delays.clear(), self._answers.clear()
             self._next = 1
@@ -162,16 +135,7 @@ class FakeGitHub:
     def _send(self, h, method, path, status, payload, headers=None):
         self.log.append((method, path, status))
         data = json.dumps(payload).encode()
-        h.send_response(status)
-        h.send_header("Content-Type", "application/json; charset=utf-8")
-        h.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            h.send_header(k, v)
-        h.end_headers()
-        try:
-            h.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout tests)
-            pass
+        self._write(h, status, data, headers)
 
     def _route(self, method, path, query, body):
         base = f"/repos/{self.owner}/{self.repo}"
