@@ -232,64 +232,58 @@ def component_application(platform: Platform, env: Environment, component: Compo
         "info": [i for i in info if i["value"]],
         "syncPolicy": _sync_policy(env, GENERATED_SYNC_OPTIONS),
     })
+    return _application(env, component.name, _labels(env, "workload", component.owner, component.tier), ann, spec,
+                        cascade=env.auto_sync)
+
+
+def _application(env: Environment, name: str, labels: dict, annotations: dict, spec: dict,
+                 cascade: bool = False) -> dict:
     return {
         "apiVersion": API,
         "kind": "Application",
-        "metadata": _metadata(env, component.name, _labels(env, "workload", component.owner, component.tier), ann,
-                              cascade=env.auto_sync),
+        "metadata": _metadata(env, name, labels, annotations, cascade=cascade),
         "spec": spec,
     }
 
 
+def _git_application(platform: Platform, env: Environment, name: str, *, layer: str, wave: int | None,
+                     project: str, path: str, namespace: str, description: str, options: list[str]) -> dict:
+    """An Application of plain manifests under `path` in this repository (the platform layer, the
+    ClusterIssuers, the root). No finalizer: deleting one must never delete what it synced."""
+    return _application(env, name, _labels(env, layer), _annotations(env, wave, git_source=True), {
+        "project": project,
+        "source": _git_source(platform, path),
+        "destination": {"server": IN_CLUSTER, "namespace": namespace},
+        "info": [{"name": "Description", "value": description}],
+        "syncPolicy": _sync_policy(env, options),
+    })
+
+
 def platform_application(platform: Platform, env: Environment) -> dict:
-    ann = _annotations(env, WAVE_PLATFORM, git_source=True)
-    return {
-        "apiVersion": API,
-        "kind": "Application",
-        # No finalizer: deleting this Application must never delete the namespace and all in it.
-        "metadata": _metadata(env, PLATFORM_APP, _labels(env, "platform"), ann),
-        "spec": {
-            "project": layer_project_name(env),
-            "source": _git_source(platform, dist_path(env, PLATFORM_DIR)),
-            "destination": {"server": IN_CLUSTER, "namespace": env.namespace},
-            "info": [{"name": "Description", "value": "namespace, quota, limit range, default-deny policy, secret store"}],
-            # The ClusterSecretStore/ExternalSecret CRDs come from the external-secrets Application.
-            "syncPolicy": _sync_policy(env, GENERATED_SYNC_OPTIONS),
-        },
-    }
+    # No finalizer: deleting this Application must never delete the namespace and all in it.
+    # The ClusterSecretStore/ExternalSecret CRDs come from the external-secrets Application.
+    return _git_application(
+        platform, env, PLATFORM_APP, layer="platform", wave=WAVE_PLATFORM, project=layer_project_name(env),
+        path=dist_path(env, PLATFORM_DIR), namespace=env.namespace,
+        description="namespace, quota, limit range, default-deny policy, secret store",
+        options=GENERATED_SYNC_OPTIONS)
 
 
 def issuers_application(platform: Platform, env: Environment) -> dict:
-    ann = _annotations(env, ISSUERS_WAVE, git_source=True)
-    return {
-        "apiVersion": API,
-        "kind": "Application",
-        "metadata": _metadata(env, ISSUERS_APP, _labels(env, "platform"), ann),
-        "spec": {
-            "project": layer_project_name(env),
-            "source": _git_source(platform, f"{argocd_path(env)}/{ISSUERS_DIR}"),
-            "destination": {"server": IN_CLUSTER, "namespace": env.namespace},
-            "info": [{"name": "Description", "value": f"ClusterIssuers; Ingresses here use {env.cluster_issuer}"}],
-            "syncPolicy": _sync_policy(env, ["FailOnSharedResource=true", "PruneLast=true", "ServerSideApply=true"]),
-        },
-    }
+    return _git_application(
+        platform, env, ISSUERS_APP, layer="platform", wave=ISSUERS_WAVE, project=layer_project_name(env),
+        path=f"{argocd_path(env)}/{ISSUERS_DIR}", namespace=env.namespace,
+        description=f"ClusterIssuers; Ingresses here use {env.cluster_issuer}",
+        options=["FailOnSharedResource=true", "PruneLast=true", "ServerSideApply=true"])
 
 
 def root_application(platform: Platform, env: Environment) -> dict:
-    ann = _annotations(env, None, git_source=True)
-    return {
-        "apiVersion": API,
-        "kind": "Application",
-        # No finalizer: deleting the root must leave every environment Application running.
-        "metadata": _metadata(env, ROOT_APP, _labels(env, "bootstrap"), ann),
-        "spec": {
-            "project": platform_project_name(env),
-            "source": _git_source(platform, argocd_path(env)),
-            "destination": {"server": IN_CLUSTER, "namespace": ARGOCD_NAMESPACE},
-            "info": [{"name": "Description", "value": f"app of apps: every Argo CD object of {env.name} (argocd/{env.name})"}],
-            "syncPolicy": _sync_policy(env, ["PruneLast=true", "ServerSideApply=true"]),
-        },
-    }
+    # No finalizer: deleting the root must leave every environment Application running.
+    return _git_application(
+        platform, env, ROOT_APP, layer="bootstrap", wave=None, project=platform_project_name(env),
+        path=argocd_path(env), namespace=ARGOCD_NAMESPACE,
+        description=f"app of apps: every Argo CD object of {env.name} (argocd/{env.name})",
+        options=["PruneLast=true", "ServerSideApply=true"])
 
 
 def _namespace_owners() -> dict[str, str]:
@@ -333,13 +327,8 @@ def addon_application(platform: Platform, env: Environment, addon: AddOn) -> dic
     }
     if addon.ignore_differences:
         spec["ignoreDifferences"] = [dict(d) for d in addon.ignore_differences]
-    return {
-        "apiVersion": API,
-        "kind": "Application",
-        # No finalizer: deleting an add-on Application must not delete its CRDs (and every CR with them).
-        "metadata": _metadata(env, addon.name, _labels(env, "addon"), ann),
-        "spec": spec,
-    }
+    # No finalizer: deleting an add-on Application must not delete its CRDs (and every CR with them).
+    return _application(env, addon.name, _labels(env, "addon"), ann, spec)
 
 
 # ---------------------------------------------------------------------------------------------
