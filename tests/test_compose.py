@@ -14,31 +14,15 @@ from gitops.load import load_platform
 from gitops.outputs import GLOBAL_FILES
 
 from .conftest import REPO, run_cli, run_gitops
+from .inventory_samples import SHOP_WEB, inventory_yaml
 
 
 
 
 CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
 
-WEB = """\
-name: shop-web
-kind: frontend
-description: Shop front end.
-owner: web
-tier: frontend
-language: typescript
-runtime: nginxinc/nginx-unprivileged:1.27-alpine
-source: {repository: acme/shop-web, path: ., dockerfile: Dockerfile}
-image: ghcr.io/meetinity/shop-web
-build: npm ci && npm run build
-start: nginx -g 'daemon off;'
-port: 8080
-public: {subdomain: www}
-health: {liveness: /health, readiness: /health}
-resources:
-  requests: {cpu: 50m, memory: 64Mi}
-  limits: {cpu: 100m, memory: 128Mi}
-"""
+# Public, on 8080 like shop-api: the compose ports must be resolved.
+WEB = inventory_yaml(SHOP_WEB, public={"subdomain": "www"})
 
 PRICING = """\
 name: pricing-service

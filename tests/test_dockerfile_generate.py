@@ -15,28 +15,14 @@ from gitops.dockerfile.lint import find_hadolint
 from gitops.load import load_platform
 
 from .conftest import run_cli, run_gitops
+from .inventory_samples import SHOP_WEB, inventory_yaml
 
 
 
 
-FRONTEND = """\
-name: shop-web
-kind: frontend
-description: "Shop front end (React SPA, built with Vite) - \\"quoted\\" $description"
-owner: web
-tier: frontend
-language: typescript
-runtime: nginxinc/nginx-unprivileged:1.27-alpine
-source: {repository: acme/shop-web, path: ., dockerfile: Dockerfile}
-image: ghcr.io/meetinity/shop-web
-build: npm ci && npm run build
-start: nginx -g 'daemon off;'
-port: 3000
-health: {liveness: /health, readiness: /health}
-resources:
-  requests: {cpu: 50m, memory: 64Mi}
-  limits: {cpu: 100m, memory: 128Mi}
-"""
+# Port 3000 and a description with quotes and `$`: the LABEL and nginx config must follow both.
+FRONTEND = inventory_yaml(SHOP_WEB, port=3000,
+                          description='Shop front end (React SPA, built with Vite) - "quoted" $description')
 
 JOB = """\
 name: stock-migrations
