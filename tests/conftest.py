@@ -63,6 +63,23 @@ def tree_bytes(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def edit_yaml(path: Path, fn) -> None:
+    """Rewrite a YAML input file after ``fn`` changed its parsed data in place."""
+    import yaml
+    data = yaml.safe_load(path.read_text())
+    fn(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def load_problems(root: Path) -> list[str]:
+    """The `file:line at field: ...` problems load_platform collects for a bad input tree."""
+    from gitops.errors import InputError
+    from gitops.load import load_platform
+    with pytest.raises(InputError) as info:
+        load_platform(root)
+    return [str(p) for p in info.value.problems]
+
+
 @pytest.fixture
 def mini(tmp_path: Path) -> Path:
     """A fresh copy of the small fixture platform (inputs only)."""

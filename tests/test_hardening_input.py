@@ -4,7 +4,6 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
@@ -15,19 +14,7 @@ from gitops.load import fast_validators, load_platform, validators
 from gitops.namespaces import reserved_namespaces
 from gitops.secretscan import looks_secret
 
-from .conftest import REPO, run_gitops, tree_bytes
-
-
-def _edit(path: Path, fn) -> None:
-    data = yaml.safe_load(path.read_text())
-    fn(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-
-
-def _problems(root: Path) -> list[str]:
-    with pytest.raises(InputError) as info:
-        load_platform(root)
-    return [str(p) for p in info.value.problems]
+from .conftest import REPO, edit_yaml, load_problems, run_gitops, tree_bytes
 
 
 # --- item 1: reserved namespaces ------------------------------------------------------------------
@@ -46,8 +33,8 @@ def test_loading_the_reserved_list_does_not_start_cdk8s():
 
 @pytest.mark.parametrize("namespace", sorted(reserved_namespaces()))
 def test_reserved_namespace_is_refused_with_file_and_line(mini, namespace):
-    _edit(mini / "environments/dev.yaml", lambda d: d.update(namespace=namespace))
-    problems = _problems(mini)
+    edit_yaml(mini / "environments/dev.yaml", lambda d: d.update(namespace=namespace))
+    problems = load_problems(mini)
     assert any(p.startswith("environments/dev.yaml:") and " at namespace: " in p and f"reserved {namespace!r}" in p
                for p in problems), problems
 
@@ -71,14 +58,14 @@ def test_reserved_namespace_synth_exits_2_and_writes_nothing(mini):
     ("namespace", lambda d: d.update(namespace="shop-dev\n")),
 ])
 def test_trailing_newline_is_refused(mini, where, edit):
-    _edit(mini / "environments/dev.yaml", edit)
-    problems = _problems(mini)
+    edit_yaml(mini / "environments/dev.yaml", edit)
+    problems = load_problems(mini)
     assert any(f" at {where}: " in p and "'\\n'" in p for p in problems), problems
 
 
 def test_trailing_newline_in_image_name_is_refused(mini):
-    _edit(mini / "inventory/shop-api.yaml", lambda d: d.update(image=d["image"] + "\n"))
-    assert any(" at image: " in p for p in _problems(mini))
+    edit_yaml(mini / "inventory/shop-api.yaml", lambda d: d.update(image=d["image"] + "\n"))
+    assert any(" at image: " in p for p in load_problems(mini))
 
 
 def test_jsonschema_dollar_means_end_of_input_like_the_compiled_check():
@@ -99,7 +86,7 @@ def test_fast_check_failure_without_explanation_is_an_error(mini, monkeypatch):
         def iter_errors(self, data):
             return iter(())
     monkeypatch.setattr(load, "validators", lambda: (Silent(), Silent()))
-    problems = _problems(mini)
+    problems = load_problems(mini)
     assert problems == ["environments/dev.yaml:1 at (document): does not match the environment schema (the compiled "
                         "check rejected it and the detailed check found no reason; please report this with the file)"]
 
@@ -137,26 +124,26 @@ def test_random_identifiers_with_control_characters_are_all_refused(mini):
 
 
 def test_control_character_in_a_key_is_refused(mini):
-    _edit(mini / "environments/dev.yaml", lambda d: d["components"]["shop-api"].update(env={"LOG_LEVEL\u202e": "info"}))
-    assert any("components/shop-api/env/LOG_LEVEL\u202e" in p and "key without control" in p for p in _problems(mini))
+    edit_yaml(mini / "environments/dev.yaml", lambda d: d["components"]["shop-api"].update(env={"LOG_LEVEL\u202e": "info"}))
+    assert any("components/shop-api/env/LOG_LEVEL\u202e" in p and "key without control" in p for p in load_problems(mini))
 
 
 def test_free_text_may_hold_newlines(mini):
-    _edit(mini / "inventory/shop-api.yaml", lambda d: d.update(description="Shop API.\nSecond line\twith a tab."))
+    edit_yaml(mini / "inventory/shop-api.yaml", lambda d: d.update(description="Shop API.\nSecond line\twith a tab."))
     load_platform(mini)
 
 
 # --- Low: sizes ------------------------------------------------------------------------------------
 def test_oversized_string_is_refused(mini):
-    _edit(mini / "inventory/shop-api.yaml", lambda d: d.update(description="x" * (MAX_STRING + 1)))
-    assert any(" at description: expected at most" in p for p in _problems(mini))
+    edit_yaml(mini / "inventory/shop-api.yaml", lambda d: d.update(description="x" * (MAX_STRING + 1)))
+    assert any(" at description: expected at most" in p for p in load_problems(mini))
 
 
 def test_oversized_file_is_refused_before_parsing(mini):
     path = mini / "inventory/shop-api.yaml"
     path.write_text(path.read_text() + "#" * MAX_FILE_BYTES + "\n")
     assert any(p.startswith("inventory/shop-api.yaml at : expected an input file of at most") or
-               p.startswith("inventory/shop-api.yaml: expected an input file of at most") for p in _problems(mini))
+               p.startswith("inventory/shop-api.yaml: expected an input file of at most") for p in load_problems(mini))
 
 
 # --- item 8: secret-looking plain settings ---------------------------------------------------------
@@ -185,15 +172,15 @@ def test_the_real_inventory_has_no_secret_looking_plain_setting():
 def test_plaintext_password_is_refused_at_load(mini):
     def add(d):
         d["env"].append({"name": "DB_PASSWORD", "value": f"hunter2-{AWS}"})
-    _edit(mini / "inventory/shop-api.yaml", add)
-    problems = _problems(mini)
+    edit_yaml(mini / "inventory/shop-api.yaml", add)
+    problems = load_problems(mini)
     assert any(p.startswith("inventory/shop-api.yaml:") and " at env/4/value: expected no credential" in p
                and "AWS access key ID" in p for p in problems), problems
 
 
 def test_secret_value_in_an_environment_override_is_refused(mini):
-    _edit(mini / "environments/dev.yaml", lambda d: d["components"]["shop-api"].update(env={"LOG_LEVEL": GITHUB}))
-    problems = _problems(mini)
+    edit_yaml(mini / "environments/dev.yaml", lambda d: d["components"]["shop-api"].update(env={"LOG_LEVEL": GITHUB}))
+    problems = load_problems(mini)
     assert any(" at components/shop-api/env/LOG_LEVEL: expected no credential" in p and "GitHub token" in p
                for p in problems), problems
 
@@ -201,10 +188,10 @@ def test_secret_value_in_an_environment_override_is_refused(mini):
 def test_inventory_waiver_accepts_it_and_the_configmap_carries_it(mini):
     def add(d):
         d["env"].append({"name": "PUBLIC_KEY", "value": "ssh-ed25519 AAAAC3Nza", "waivers": {"SEC002": "a public key, not a secret"}})
-    _edit(mini / "inventory/shop-api.yaml", add)
+    edit_yaml(mini / "inventory/shop-api.yaml", add)
     load_platform(mini)
     run_gitops(mini, "synth", "--no-cache", "--env", "dev", check=True)
     cm = yaml.safe_load((mini / "dist/dev/shop-api/configmap-shop-api-settings.yaml").read_text())
     assert cm["metadata"]["annotations"]["waiver.meetinity.io/SEC002"] == "PUBLIC_KEY: a public key, not a secret"
-    _edit(mini / "inventory/shop-api.yaml", lambda d: d["env"][-1].update(waivers={"SEC002": "short"}))
-    assert any("env/4/waivers/SEC002" in p for p in _problems(mini))
+    edit_yaml(mini / "inventory/shop-api.yaml", lambda d: d["env"][-1].update(waivers={"SEC002": "short"}))
+    assert any("env/4/waivers/SEC002" in p for p in load_problems(mini))

@@ -6,12 +6,11 @@ import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
-import yaml
 from click.testing import CliRunner
 
 from gitops.cli import main as gitops_main
 
-from .conftest import FIXTURES, REPO, run_gitops
+from .conftest import FIXTURES, REPO, edit_yaml, run_gitops
 
 
 def run_cli(root, *args: str) -> SimpleNamespace:
@@ -22,9 +21,7 @@ def run_cli(root, *args: str) -> SimpleNamespace:
 
 def _edit(root: Path, kind: str, name: str, change) -> None:
     path = root / kind / f"{name}.yaml"
-    data = yaml.safe_load(path.read_text())
-    change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    edit_yaml(path, change)
 
 
 def _check(root: Path, *args: str) -> tuple[int, list[dict]]:

@@ -4,11 +4,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import yaml
-
 from gitops.load import load_platform
 
-from .conftest import MINI, REPO, run_cli, run_gitops
+from .conftest import MINI, REPO, edit_yaml, run_cli, run_gitops
 
 
 
@@ -56,9 +54,7 @@ def test_one_line_by_default_pretty_on_request():
 
 def _edit(root: Path, name: str, change) -> None:
     path = root / "inventory" / f"{name}.yaml"
-    data = yaml.safe_load(path.read_text())
-    change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    edit_yaml(path, change)
 
 
 def test_planned_and_dockerfile_less_components_are_not_built(mini):

@@ -6,13 +6,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import yaml
 
 from gitops.errors import InputError
 from gitops.load import load_platform
 from gitops.quantity import QuantityError, parse_quantity, quantity_or_none
 
-from .conftest import REPO
+from .conftest import REPO, edit_yaml
 
 PACKAGES = ("gitops", "charts")
 
@@ -25,12 +24,6 @@ def _defined_functions() -> dict[str, list[str]]:
                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     out.setdefault(node.name, []).append(path.relative_to(REPO).as_posix())
     return out
-
-
-def _edit(path: Path, fn) -> None:
-    data = yaml.safe_load(path.read_text())
-    fn(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
 # --- quantities: gitops/quantity.py is the only parser -------------------------------------------
@@ -64,7 +57,7 @@ def test_production_is_the_end_of_the_chain(mini):
 
 def test_production_needs_digests_without_the_policy_flag(mini):
     # An environment at the end of the chain is production whatever its name or policy flag says.
-    _edit(mini / "environments/prod.yaml", lambda d: (d["policy"].update(requireDigest=False),
+    edit_yaml(mini / "environments/prod.yaml", lambda d: (d["policy"].update(requireDigest=False),
                                                       d["components"]["shop-api"]["image"].pop("digest")))
     with pytest.raises(InputError) as info:
         load_platform(mini)
@@ -91,9 +84,9 @@ def test_one_finding_class():
 
 def _broken(root: Path) -> None:
     """Inputs that still load but give every findings command something to report."""
-    _edit(root / "environments/prod.yaml", lambda d: d["components"]["shop-api"].update(autoscaling={"max": 60}))
+    edit_yaml(root / "environments/prod.yaml", lambda d: d["components"]["shop-api"].update(autoscaling={"max": 60}))
     for name in ("stock-service", "stock-report"):
-        _edit(root / f"inventory/{name}.yaml", lambda d: d["source"].pop("dockerfile"))
+        edit_yaml(root / f"inventory/{name}.yaml", lambda d: d["source"].pop("dockerfile"))
 
 
 @pytest.mark.parametrize("args", [("capacity",), ("inventory", "check", "--no-dockerfiles"),
