@@ -11,28 +11,15 @@ import pytest
 
 from gitops.errors import GitopsError
 from gitops.promote.envfile import EnvFile
-from gitops.promote.promote import Options, promote
+from gitops.promote.promote import promote
 from gitops.promote.publish import publish
 from gitops.urls import redact, redact_text
 
 from .conftest import REPO
-from .test_promote_support import DIGEST_A, DIGEST_B, REMOTE_URL, cli_env, copy_setup, git, gitops, template
+from .test_promote_support import DIGEST_A, DIGEST_B, REMOTE_URL, cli_env, git, gitops, opts, setup  # noqa: F401 (setup: fixture)
 
 TOKEN = "ghs_" + "S3cr3t" * 6
 ATTACKER = "docker.io/attacker/miner:latest"
-
-
-@pytest.fixture
-def setup(tmp_path, fake_github, monkeypatch):
-    s = copy_setup(template(), tmp_path / "s")
-    fake_github.reset()
-    fake_github.git_dir = s.bare
-    monkeypatch.setenv("GITOPS_GITHUB_BACKOFF", "0")
-    return s
-
-
-def opts(fake_github, **kw) -> Options:
-    return Options(**{**dict(token=fake_github.token, api_url=fake_github.url), **kw})
 
 
 def bump(setup, service: str, tag: str, digest: str, push: bool = True) -> None:

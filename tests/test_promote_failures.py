@@ -15,23 +15,9 @@ import gitops.synth
 from gitops.errors import GitopsError, InputError
 from gitops.promote.gates import Gate, GateFailed
 from gitops.promote.git import Git
-from gitops.promote.promote import Options, find_last_promotion, promote
+from gitops.promote.promote import find_last_promotion, promote
 
-from .test_promote_support import DIGEST_A, copy_setup, template, trailers
-
-
-@pytest.fixture
-def setup(tmp_path, fake_github, monkeypatch):
-    s = copy_setup(template(), tmp_path / "s")
-    fake_github.reset()
-    fake_github.git_dir = s.bare
-    monkeypatch.setenv("GITOPS_GITHUB_BACKOFF", "0")
-    return s
-
-
-def opts(fake_github, **kw) -> Options:
-    base = dict(token=fake_github.token, api_url=fake_github.url)
-    return Options(**{**base, **kw})
+from .test_promote_support import DIGEST_A, opts, setup, trailers  # noqa: F401 (setup: fixture)
 
 
 def bump_dev(setup, tag="v1.3.0", digest=DIGEST_A, push=True):

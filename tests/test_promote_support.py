@@ -18,6 +18,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
+from gitops.promote.promote import Options
+
 from .conftest import MINI, REPO, copy_inputs
 
 REMOTE_URL = "https://github.com/meetinity/gitops.git"
@@ -123,6 +127,22 @@ def copy_setup(template: Setup, base: Path) -> Setup:
     setup.git("config", "--remove-section", f"url.{template.bare}")
     setup.git("config", f"url.{setup.bare}.insteadOf", REMOTE_URL)
     return setup
+
+
+@pytest.fixture
+def setup(tmp_path, fake_github, monkeypatch) -> Setup:
+    """A fresh copy of the template whose remote the module's fake GitHub knows; no retry back-off.
+    Import it into a test module to use it (``from .test_promote_support import setup``)."""
+    s = copy_setup(template(), tmp_path / "s")
+    fake_github.reset()
+    fake_github.git_dir = s.bare
+    monkeypatch.setenv("GITOPS_GITHUB_BACKOFF", "0")
+    return s
+
+
+def opts(fake_github, **kw) -> Options:
+    """In-process promotion options against the fake GitHub, ``kw`` overriding."""
+    return Options(**{"token": fake_github.token, "api_url": fake_github.url, **kw})
 
 
 def cli_env(fake) -> dict:
