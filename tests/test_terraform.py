@@ -336,6 +336,26 @@ def test_variables_are_typed_documented_and_validated():
                 assert body.get("validation"), f"{where} has no validation block"
 
 
+def test_a_forwarded_variable_has_the_same_type_in_the_module_it_is_passed_to():
+    """Terraform cannot share a variable declaration between modules (README "Why variable blocks
+    repeat"), so a forwarded input is declared twice; the two types must not drift apart."""
+    forwarded = 0
+    for folder in [MODULES / m for m in MODULE_NAMES]:
+        ours = _module_variables(folder)
+        for path in sorted(folder.glob("*.tf")):
+            for call, body in _blocks(path, "module").items():
+                target = (folder / _unquote(body["source"])).resolve()
+                theirs = _module_variables(target)
+                for argument, value in body.items():
+                    name = re.fullmatch(r"\$\{var\.([a-z0-9_]+)\}", str(value))
+                    if name is None or argument not in theirs:
+                        continue
+                    forwarded += 1
+                    assert ours[name[1]]["type"] == theirs[argument]["type"], (
+                        f"{folder.name}: var.{name[1]} -> module.{call}.{argument}")
+    assert forwarded >= 20  # environment -> network/cluster/ingress/argocd, cluster -> sizing, ... -> logs-kms-key
+
+
 def test_every_output_is_described():
     for folder in [MODULES / m for m in MODULE_NAMES] + [COMPOSITIONS / e for e in _real_environments()]:
         outputs = _module_outputs(folder)
