@@ -400,58 +400,51 @@ COMPONENT_KINDS = (
 )
 
 
-def workload_project(platform: Platform, env: Environment) -> dict:
-    """Components only. An empty clusterResourceWhitelist allows no cluster-scoped kind and a
-    namespaceResourceWhitelist allows only the kinds listed (docs user-guide/projects.md)."""
-    name = project_name(env)
+def _kinds(pairs) -> list[dict]:
+    return [{"group": g, "kind": k} for g, k in pairs]
+
+
+def _project(env: Environment, name: str, spec: dict) -> dict:
+    """An AppProject: ``spec`` plus the sync windows and manual-sync role every project shares."""
     return {
         "apiVersion": API,
         "kind": "AppProject",
         "metadata": _project_metadata(env, name),
-        "spec": {
-            "description": f"Meetinity {env.name}: the components generated into dist/{env.name}/<component>",
-            "sourceRepos": [platform.repo_url],
-            "destinations": [{"server": IN_CLUSTER, "namespace": env.namespace}],
-            "clusterResourceWhitelist": [],
-            "namespaceResourceWhitelist": [{"group": g, "kind": k} for g, k in COMPONENT_KINDS],
-            **_project_common(env, name),
-        },
+        "spec": {**spec, **_project_common(env, name)},
     }
+
+
+def workload_project(platform: Platform, env: Environment) -> dict:
+    """Components only. An empty clusterResourceWhitelist allows no cluster-scoped kind and a
+    namespaceResourceWhitelist allows only the kinds listed (docs user-guide/projects.md)."""
+    return _project(env, project_name(env), {
+        "description": f"Meetinity {env.name}: the components generated into dist/{env.name}/<component>",
+        "sourceRepos": [platform.repo_url],
+        "destinations": [{"server": IN_CLUSTER, "namespace": env.namespace}],
+        "clusterResourceWhitelist": [],
+        "namespaceResourceWhitelist": _kinds(COMPONENT_KINDS),
+    })
 
 
 def layer_project(platform: Platform, env: Environment) -> dict:
     """The platform layer and the ClusterIssuers: the only cluster-scoped objects outside the add-ons."""
-    name = layer_project_name(env)
-    return {
-        "apiVersion": API,
-        "kind": "AppProject",
-        "metadata": _project_metadata(env, name),
-        "spec": {
-            "description": f"Meetinity {env.name}: platform layer (dist/{env.name}/platform) and ClusterIssuers",
-            "sourceRepos": [platform.repo_url],
-            "destinations": [{"server": IN_CLUSTER, "namespace": env.namespace}],
-            "clusterResourceWhitelist": [{"group": g, "kind": k} for g, k in LAYER_CLUSTER_RESOURCES],
-            "namespaceResourceBlacklist": [{"group": g, "kind": k} for g, k in WORKLOAD_NAMESPACE_BLACKLIST],
-            **_project_common(env, name),
-        },
-    }
+    return _project(env, layer_project_name(env), {
+        "description": f"Meetinity {env.name}: platform layer (dist/{env.name}/platform) and ClusterIssuers",
+        "sourceRepos": [platform.repo_url],
+        "destinations": [{"server": IN_CLUSTER, "namespace": env.namespace}],
+        "clusterResourceWhitelist": _kinds(LAYER_CLUSTER_RESOURCES),
+        "namespaceResourceBlacklist": _kinds(WORKLOAD_NAMESPACE_BLACKLIST),
+    })
 
 
 def platform_project(platform: Platform, env: Environment) -> dict:
-    name = platform_project_name(env)
     namespaces = sorted({ARGOCD_NAMESPACE, *addon_namespaces()})
-    return {
-        "apiVersion": API,
-        "kind": "AppProject",
-        "metadata": _project_metadata(env, name),
-        "spec": {
-            "description": f"{env.name} cluster add-ons (pinned Helm charts) and the root Application",
-            "sourceRepos": sorted({platform.repo_url, *addon_repositories()}),
-            "destinations": [{"server": IN_CLUSTER, "namespace": ns} for ns in namespaces],
-            "clusterResourceWhitelist": [{"group": g, "kind": k} for g, k in ADDON_CLUSTER_RESOURCES],
-            **_project_common(env, name),
-        },
-    }
+    return _project(env, platform_project_name(env), {
+        "description": f"{env.name} cluster add-ons (pinned Helm charts) and the root Application",
+        "sourceRepos": sorted({platform.repo_url, *addon_repositories()}),
+        "destinations": [{"server": IN_CLUSTER, "namespace": ns} for ns in namespaces],
+        "clusterResourceWhitelist": _kinds(ADDON_CLUSTER_RESOURCES),
+    })
 
 
 # ---------------------------------------------------------------------------------------------
