@@ -63,6 +63,19 @@ def tree_bytes(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def private_copy(base: Path, tmp_path: Path) -> Path:
+    """A writable copy of a tree built once per session or module, private to one test."""
+    root = tmp_path / base.name
+    shutil.copytree(base, root)
+    return root
+
+
+def load_docs(root: Path, rel: str) -> list[dict]:
+    """The documents of a multi-document YAML file (empty documents dropped)."""
+    import yaml
+    return [d for d in yaml.safe_load_all((root / rel).read_text()) if d is not None]
+
+
 def edit_yaml(path: Path, fn) -> None:
     """Rewrite a YAML input file after ``fn`` changed its parsed data in place."""
     import yaml
@@ -99,6 +112,15 @@ def fake_github():
     """The local GitHub REST stand-in (tests/github_fake.py), one server per test module."""
     from .github_fake import FakeGitHub
     server = FakeGitHub().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def fake_argocd():
+    """The local Argo CD API stand-in (tests/argocd_fake.py), one server per test module."""
+    from .argocd_fake import FakeArgoCD
+    server = FakeArgoCD().start()
     yield server
     server.stop()
 

@@ -24,7 +24,7 @@ from gitops.load import load_platform
 from gitops.model import CanaryStep, DeliverySettings
 from gitops.validate.rollout_checks import query_series
 
-from .conftest import MINI, REPO, copy_inputs, run_cli, run_gitops, tree_bytes
+from .conftest import MINI, REPO, copy_inputs, private_copy, run_cli, run_gitops, tree_bytes
 from .test_validate import edit, load_docs, summary, validate, write
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "mini-rollouts"
@@ -73,9 +73,7 @@ def rbase(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def rroot(rbase, tmp_path) -> Path:
-    root = tmp_path / "mini"
-    shutil.copytree(rbase, root)
-    return root
+    return private_copy(rbase, tmp_path)
 
 
 def _doc(root: Path, rel: str) -> dict:

@@ -15,7 +15,7 @@ from gitops.canonical import dump_objects
 from gitops.syncplan import order
 from gitops.validate import run_validation
 
-from .conftest import REPO, run_gitops
+from .conftest import REPO, load_docs, private_copy, run_gitops
 
 ENV = "prod"
 # prod delivers user-service progressively (a Rollout) or by RollingUpdate (a Deployment): the plan treats both alike.
@@ -35,17 +35,11 @@ def prod_base(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def prod(prod_base, tmp_path) -> Path:
-    root = tmp_path / "repo"
-    shutil.copytree(prod_base, root)
-    return root
-
-
-def docs(root: Path, rel: str) -> list[dict]:
-    return [d for d in yaml.safe_load_all((root / rel).read_text()) if d]
+    return private_copy(prod_base, tmp_path)
 
 
 def edit(root: Path, rel: str, fn) -> None:
-    objs = docs(root, rel)
+    objs = load_docs(root, rel)
     for d in objs:
         fn(d)
     (root / rel).write_bytes(dump_objects(objs))
@@ -126,7 +120,7 @@ def test_component_project_whitelists_exactly_the_kinds_the_generator_emits():
     assert emitted <= declared, emitted - declared
     # PersistentVolumeClaim comes from inventory volumes of kind persistentVolumeClaim (charts/workload.py).
     assert declared - emitted <= {("", "PersistentVolumeClaim")}
-    project = docs(REPO, f"argocd/{ENV}/appproject-meetinity-{ENV}.yaml")[0]["spec"]
+    project = load_docs(REPO, f"argocd/{ENV}/appproject-meetinity-{ENV}.yaml")[0]["spec"]
     assert project["clusterResourceWhitelist"] == []
     assert {(e["group"], e["kind"]) for e in project["namespaceResourceWhitelist"]} == declared
 
@@ -170,7 +164,7 @@ def test_hook_in_another_application_than_its_workload(prod):
     def single_source(d):
         d["spec"]["source"] = d["spec"].pop("sources")[0]
     edit(prod, APP, single_source)
-    migrations = docs(prod, APP)[0]
+    migrations = load_docs(prod, APP)[0]
     migrations["metadata"]["name"] = "user-service-migrations"
     migrations["spec"]["source"]["path"] = f"dist/{ENV}/user-service-migrations"
     (prod / f"argocd/{ENV}/application-user-service-migrations.yaml").write_bytes(dump_objects([migrations]))
@@ -266,16 +260,16 @@ def test_runs_before_puts_the_job_hook_in_the_workload_application(mini):
     _enable(mini, "dev", "stock-migrations", {"enabled": True, "image": {"tag": "v1.0.0"}})
     run_gitops(mini, "synth", check=True)
     assert not (mini / "argocd/dev/application-stock-migrations.yaml").exists()
-    app = docs(mini, "argocd/dev/application-stock-service.yaml")[0]
+    app = load_docs(mini, "argocd/dev/application-stock-service.yaml")[0]
     assert [s["path"] for s in app["spec"]["sources"]] == ["dist/dev/stock-service", "dist/dev/stock-migrations"]
     assert app["metadata"]["annotations"]["argocd.argoproj.io/manifest-generate-paths"] == \
         "/dist/dev/stock-service;/dist/dev/stock-migrations"
-    job = docs(mini, "dist/dev/stock-migrations/job-stock-migrations.yaml")[0]["metadata"]["annotations"]
+    job = load_docs(mini, "dist/dev/stock-migrations/job-stock-migrations.yaml")[0]["metadata"]["annotations"]
     assert job["argocd.argoproj.io/hook"] == "Sync" and job["argocd.argoproj.io/hook-delete-policy"] == "BeforeHookCreation"
     assert job["meetinity.io/runs-before"] == "stock-service" and job["argocd.argoproj.io/sync-wave"] == "0"
-    es = docs(mini, "dist/dev/stock-migrations/externalsecret-stock-migrations-secrets.yaml")[0]
+    es = load_docs(mini, "dist/dev/stock-migrations/externalsecret-stock-migrations-secrets.yaml")[0]
     assert es["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] == "-1"
-    deploy = docs(mini, "dist/dev/stock-service/deployment-stock-service.yaml")[0]
+    deploy = load_docs(mini, "dist/dev/stock-service/deployment-stock-service.yaml")[0]
     assert deploy["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] == "1"
     proc = run_gitops(mini, "sync-plan", "--env", "dev", "--format", "json")
     assert proc.returncode == 0, proc.stdout

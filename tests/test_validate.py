@@ -11,14 +11,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
-
 
 from gitops.canonical import dump_objects
 from gitops.errors import InputError
 from gitops.validate import RULES, run_validation
 
-from .conftest import FINDING_KEYS, REPO, run_cli, run_gitops
+from .conftest import FINDING_KEYS, REPO, load_docs, private_copy, run_cli, run_gitops  # noqa: F401 (load_docs: re-exported)
 
 TREES = ("inventory", "environments", "dist", "argocd")
 
@@ -36,13 +34,7 @@ def vbase(mini_synth, tmp_path_factory) -> Path:
 @pytest.fixture
 def vroot(vbase, tmp_path) -> Path:
     """A private, writable copy of the synthesized fixture platform."""
-    root = tmp_path / "mini"
-    shutil.copytree(vbase, root)
-    return root
-
-
-def load_docs(root: Path, rel: str) -> list[dict]:
-    return [d for d in yaml.safe_load_all((root / rel).read_text()) if d is not None]
+    return private_copy(vbase, tmp_path)
 
 
 def edit(root: Path, rel: str, fn) -> None:
