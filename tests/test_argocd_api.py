@@ -16,17 +16,10 @@ from .conftest import MINI
 PROJECT = "meetinity-staging"
 
 
-@pytest.fixture(scope="module")
-def fake():
-    server = FakeArgoCD().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def target(fake):
-    fake.reset()
-    return ArgoCDTarget("staging", fake.url, "ARGOCD_SERVER", fake.token, "ARGOCD_AUTH_TOKEN", PROJECT)
+def target(fake_argocd):
+    fake_argocd.reset()
+    return ArgoCDTarget("staging", fake_argocd.url, "ARGOCD_SERVER", fake_argocd.token, "ARGOCD_AUTH_TOKEN", PROJECT)
 
 
 def client(target, **kw):
@@ -36,15 +29,15 @@ def client(target, **kw):
     return c
 
 
-def test_reads_sync_health_revision_and_timestamps(fake, target):
-    fake.add("user-service", PROJECT, sync="OutOfSync", health="Degraded", message="Deployment has 0/2 ready",
+def test_reads_sync_health_revision_and_timestamps(fake_argocd, target):
+    fake_argocd.add("user-service", PROJECT, sync="OutOfSync", health="Degraded", message="Deployment has 0/2 ready",
              revision="a" * 40, deployed_at="2026-12-01T08:00:00Z")
     app = client(target).application("user-service")
     assert (app.sync, app.health, app.revision) == ("OutOfSync", "Degraded", "a" * 40)
     assert app.health_message == "Deployment has 0/2 ready"
     assert app.deployed_revision == "a" * 40 and app.deployed_at == "2026-12-01T08:00:00Z"
     assert app.operation_phase == "Succeeded" and app.reconciled_at == "2026-12-01T08:00:00Z"
-    method, path, status, auth = fake.log[-1]
+    method, path, status, auth = fake_argocd.log[-1]
     assert path == "/api/v1/applications/user-service?project=meetinity-staging" and status == 200
 
 
@@ -60,55 +53,55 @@ def test_shapes_the_api_never_returns_are_rejected(body):
         parse_application("x", body)
 
 
-def test_unknown_application_is_a_404_because_the_project_is_sent(fake, target):
+def test_unknown_application_is_a_404_because_the_project_is_sent(fake_argocd, target):
     with pytest.raises(ArgoCDNotFound) as exc:
         client(target).application("nope")
     assert "unknown application 'nope'" in str(exc.value) and exc.value.status == 404
-    assert fake.log[-1][1].endswith("project=meetinity-staging")
+    assert fake_argocd.log[-1][1].endswith("project=meetinity-staging")
 
 
-def test_bad_token_is_an_auth_error_naming_the_variable_not_the_token(fake, target):
-    fake.add("user-service", PROJECT)
+def test_bad_token_is_an_auth_error_naming_the_variable_not_the_token(fake_argocd, target):
+    fake_argocd.add("user-service", PROJECT)
     bad = dataclasses.replace(target, token="s3cret-wrong-token")
     with pytest.raises(ArgoCDAuthError) as exc:
         client(bad).application("user-service")
     assert exc.value.status == 401 and "ARGOCD_AUTH_TOKEN" in str(exc.value)
     assert "s3cret-wrong-token" not in str(exc.value)
-    assert len(fake.log) == 1  # 401 is not retried
+    assert len(fake_argocd.log) == 1  # 401 is not retried
 
 
-def test_403_is_an_auth_error(fake, target):
-    fake.fail(403)
+def test_403_is_an_auth_error(fake_argocd, target):
+    fake_argocd.fail(403)
     with pytest.raises(ArgoCDAuthError) as exc:
         client(target).application("user-service")
     assert exc.value.status == 403 and "RBAC" in str(exc.value)
 
 
-def test_5xx_is_retried_with_backoff_then_succeeds(fake, target):
-    fake.add("user-service", PROJECT)
-    fake.fail(503, times=2)
+def test_5xx_is_retried_with_backoff_then_succeeds(fake_argocd, target):
+    fake_argocd.add("user-service", PROJECT)
+    fake_argocd.fail(503, times=2)
     c = client(target)
     assert c.application("user-service").health == "Healthy"
     assert c.sleeps == [0.25, 0.5] and c.requests == 3
 
 
-def test_5xx_retries_are_bounded_and_typed(fake, target):
-    fake.fail(500, times=10)
+def test_5xx_retries_are_bounded_and_typed(fake_argocd, target):
+    fake_argocd.fail(500, times=10)
     c = client(target)
     with pytest.raises(ArgoCDServerError) as exc:
         c.application("user-service")
     assert c.requests == 3 and "after 3 attempt(s): HTTP 500" in str(exc.value) and exc.value.status == 500
 
 
-def test_malformed_json_is_a_bad_response(fake, target):
-    fake.fail("garbage")
+def test_malformed_json_is_a_bad_response(fake_argocd, target):
+    fake_argocd.fail("garbage")
     with pytest.raises(ArgoCDBadResponse) as exc:
         client(target).application("user-service")
     assert "not an Application object" in str(exc.value)
 
 
-def test_slow_answer_times_out_and_is_reported_as_unreachable(fake, target):
-    fake.fail("slow", times=5, seconds=3)
+def test_slow_answer_times_out_and_is_reported_as_unreachable(fake_argocd, target):
+    fake_argocd.fail("slow", times=5, seconds=3)
     c = client(target, timeout=0.3, retries=2)
     with pytest.raises(ArgoCDUnreachable) as exc:
         c.application("user-service")
@@ -123,10 +116,10 @@ def test_nothing_listening_is_unreachable():
     assert "connection failed" in str(exc.value) and "tok-123456" not in str(exc.value)
 
 
-def test_a_redirect_to_another_origin_is_not_followed_and_the_token_stays(fake, target):
+def test_a_redirect_to_another_origin_is_not_followed_and_the_token_stays(fake_argocd, target):
     other = FakeArgoCD().start()
     try:
-        fake.fail("redirect", location=f"{other.url}/api/v1/applications/user-service")
+        fake_argocd.fail("redirect", location=f"{other.url}/api/v1/applications/user-service")
         with pytest.raises(ArgoCDUnreachable) as exc:
             client(target).application("user-service")
         assert "redirect to another origin" in str(exc.value)
@@ -135,14 +128,14 @@ def test_a_redirect_to_another_origin_is_not_followed_and_the_token_stays(fake, 
         other.stop()
 
 
-def test_a_same_origin_redirect_is_followed(fake, target):
-    fake.add("user-service", PROJECT)
-    fake.fail("redirect", location=f"{fake.url}/api/v1/applications/user-service?project={PROJECT}")
+def test_a_same_origin_redirect_is_followed(fake_argocd, target):
+    fake_argocd.add("user-service", PROJECT)
+    fake_argocd.fail("redirect", location=f"{fake_argocd.url}/api/v1/applications/user-service?project={PROJECT}")
     assert client(target).application("user-service").sync == "Synced"
 
 
-def test_token_echoed_by_a_hostile_server_is_scrubbed(fake, target):
-    fake.fail(418)
+def test_token_echoed_by_a_hostile_server_is_scrubbed(fake_argocd, target):
+    fake_argocd.fail(418)
     hostile = dataclasses.replace(target, token="injected")
     with pytest.raises(ArgoCDServerError) as exc:
         client(hostile).application("user-service")

@@ -11,8 +11,6 @@ import pytest
 from gitops.errors import InputError
 from gitops.promote.github import GitHub, GitHubError
 
-from .github_fake import FakeGitHub
-
 
 class Elsewhere:
     """Another origin (another port on 127.0.0.1): records requests, answers an empty list."""
@@ -43,13 +41,6 @@ class Elsewhere:
         self.server.server_close()
 
 
-@pytest.fixture(scope="module")
-def fake():
-    server = FakeGitHub().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def other():
     server = Elsewhere()
@@ -58,33 +49,33 @@ def other():
 
 
 @pytest.fixture
-def gh(fake):
-    fake.reset()
-    return GitHub(fake.token, fake.owner, fake.repo, fake.url, retries=2, backoff=0, timeout=2, sleep=lambda s: None)
+def gh(fake_github):
+    fake_github.reset()
+    return GitHub(fake_github.token, fake_github.owner, fake_github.repo, fake_github.url, retries=2, backoff=0, timeout=2, sleep=lambda s: None)
 
 
 PULLS = r"/pulls$"
 
 
 @pytest.mark.parametrize("status", [301, 302, 307, 308])
-def test_redirect_to_another_origin_is_not_followed_with_the_token(gh, fake, other, status):
-    fake.answer(status, {"message": "Moved"}, {"Location": f"{other.url}/steal"}, times=5, method="GET", path=PULLS)
+def test_redirect_to_another_origin_is_not_followed_with_the_token(gh, fake_github, other, status):
+    fake_github.answer(status, {"message": "Moved"}, {"Location": f"{other.url}/steal"}, times=5, method="GET", path=PULLS)
     with pytest.raises(GitHubError) as exc:
         gh.open_pulls()
-    assert f"redirect (HTTP {status})" in str(exc.value) and fake.token not in str(exc.value)
+    assert f"redirect (HTTP {status})" in str(exc.value) and fake_github.token not in str(exc.value)
     assert other.seen == []
 
 
-def test_redirect_within_the_origin_is_followed_for_get(gh, fake):
+def test_redirect_within_the_origin_is_followed_for_get(gh, fake_github):
     """GitHub redirects API calls of a renamed repository; following it within the API origin is safe."""
-    fake.answer(301, {"message": "Moved Permanently"},
-                {"Location": f"{fake.url}/repos/{fake.owner}/{fake.repo}/pulls?state=open&per_page=100"}, method="GET", path=PULLS)
+    fake_github.answer(301, {"message": "Moved Permanently"},
+                {"Location": f"{fake_github.url}/repos/{fake_github.owner}/{fake_github.repo}/pulls?state=open&per_page=100"}, method="GET", path=PULLS)
     assert gh.open_pulls() == []
-    assert fake.calls("GET", PULLS) == 2
+    assert fake_github.calls("GET", PULLS) == 2
 
 
-def test_link_header_to_another_origin_is_refused(gh, fake, other):
-    fake.answer(200, headers={"Link": f'<{other.url}/repos/x/y/pulls?page=2>; rel="next"'}, method="GET", path=PULLS,
+def test_link_header_to_another_origin_is_refused(gh, fake_github, other):
+    fake_github.answer(200, headers={"Link": f'<{other.url}/repos/x/y/pulls?page=2>; rel="next"'}, method="GET", path=PULLS,
                 merge_headers=True)
     with pytest.raises(GitHubError) as exc:
         gh.open_pulls()
@@ -93,18 +84,18 @@ def test_link_header_to_another_origin_is_refused(gh, fake, other):
 
 
 @pytest.mark.parametrize("status", [301, 302, 303])
-def test_redirected_pull_request_post_is_a_clear_error_not_a_typeerror(gh, fake, status):
+def test_redirected_pull_request_post_is_a_clear_error_not_a_typeerror(gh, fake_github, status):
     """urllib turns a POST answered 301/302/303 into a GET: the "created" pull request would be a list."""
-    fake.answer(status, {"message": "Moved"}, {"Location": f"{fake.url}/repos/{fake.owner}/{fake.repo}/pulls"},
+    fake_github.answer(status, {"message": "Moved"}, {"Location": f"{fake_github.url}/repos/{fake_github.owner}/{fake_github.repo}/pulls"},
                 method="POST", path=PULLS)
     with pytest.raises(GitHubError) as exc:
         gh.create_or_adopt_pull(branch="promote/a-to-b/1", base="main", title="t", body="b")
     assert f"with a redirect (HTTP {status})" in str(exc.value) and "not followed" in str(exc.value)
-    assert fake.calls("POST", PULLS) == 1 and not fake.pulls
+    assert fake_github.calls("POST", PULLS) == 1 and not fake_github.pulls
 
 
-def test_a_list_where_a_pull_request_is_expected_is_a_clear_error(gh, fake):
-    fake.answer(201, [], method="POST", path=PULLS)
+def test_a_list_where_a_pull_request_is_expected_is_a_clear_error(gh, fake_github):
+    fake_github.answer(201, [], method="POST", path=PULLS)
     with pytest.raises(GitHubError) as exc:
         gh.create_or_adopt_pull(branch="promote/a-to-b/1", base="main", title="t", body="b")
     assert "expected a pull request object, found list" in str(exc.value)
