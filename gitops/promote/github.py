@@ -183,6 +183,12 @@ class GitHub:
                                   "redirects (check GITHUB_API_URL and the repository name)", exc.code) from None
             return response
 
+    def _wait_to_retry(self, what: str, last: str, attempt: int, attempts: int) -> None:
+        """Exponential back-off before attempt number ``attempt`` (0-based), capped at 30 s, said in the log."""
+        delay = min(self.backoff * (2 ** (attempt - 1)), 30.0)
+        self.log(f"GitHub {what}: {last}; retrying in {delay:g}s ({attempt + 1}/{attempts})")
+        self.sleep(delay)
+
     def request(self, method: str, path: str, body: dict | None = None, params: dict | None = None, *,
                 retry: bool = True) -> Response:
         """One API call; 5xx/timeouts retried (when ``retry``), errors mapped to GitHubError."""
@@ -191,9 +197,7 @@ class GitHub:
         last = ""
         for attempt in range(attempts):
             if attempt:
-                delay = min(self.backoff * (2 ** (attempt - 1)), 30.0)
-                self.log(f"GitHub {method} {path}: {last}; retrying in {delay:g}s ({attempt + 1}/{attempts})")
-                self.sleep(delay)
+                self._wait_to_retry(f"{method} {path}", last, attempt, attempts)
             try:
                 resp = self._once(method, url, body)
             except (socket.timeout, TimeoutError) as exc:
@@ -268,9 +272,7 @@ class GitHub:
         last = ""
         for attempt in range(attempts):
             if attempt:
-                delay = min(self.backoff * (2 ** (attempt - 1)), 30.0)
-                self.log(f"GitHub create pull request: {last}; retrying in {delay:g}s ({attempt + 1}/{attempts})")
-                self.sleep(delay)
+                self._wait_to_retry("create pull request", last, attempt, attempts)
             existing = self.open_pull_for(branch, base)
             if existing:
                 return existing, False
