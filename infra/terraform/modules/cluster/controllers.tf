@@ -15,33 +15,12 @@ locals {
   cluster_autoscaler_image_tag = "v${var.kubernetes_version}.0"
 }
 
-data "aws_iam_policy_document" "controller_assume" {
-  for_each = local.controller_identities
-
-  statement {
-    actions = ["sts:AssumeRoleWithWebIdentity"]
-    principals {
-      type        = "Federated"
-      identifiers = [aws_iam_openid_connect_provider.this.arn]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "${local.oidc_host}:sub"
-      values   = ["system:serviceaccount:${each.value.namespace}:${each.value.service_account}"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "${local.oidc_host}:aud"
-      values   = ["sts.amazonaws.com"]
-    }
-  }
-}
-
+# Trust policy: identities.tf (irsa_assume), shared with the workloads' roles.
 resource "aws_iam_role" "controller" {
   for_each = local.controller_identities
 
   name               = substr("${var.cluster_name}-${each.key}", 0, 64)
-  assume_role_policy = data.aws_iam_policy_document.controller_assume[each.key].json
+  assume_role_policy = data.aws_iam_policy_document.irsa_assume["controller/${each.key}"].json
   tags               = merge(var.tags, { Controller = each.key })
 }
 

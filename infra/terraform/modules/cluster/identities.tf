@@ -13,13 +13,23 @@ resource "aws_iam_openid_connect_provider" "this" {
 
 locals {
   oidc_host = replace(aws_iam_openid_connect_provider.this.url, "https://", "")
+  # Every IRSA role's one trusted ServiceAccount, written as the token's `sub` claim: the workloads
+  # (cloudIdentity: true) and the cluster's own controllers (controllers.tf). Keys are prefixed so a
+  # workload cannot share a name with a controller.
+  irsa_subjects = merge(
+    { for name, role in module.sizing.workload_roles : "workload/${name}" => role.subject },
+    { for name, c in local.controller_identities : "controller/${name}" => "system:serviceaccount:${c.namespace}:${c.service_account}" },
+  )
   identity_policies = merge([
     for name, arns in var.identity_policy_arns : { for arn in arns : "${name}|${arn}" => { name = name, arn = arn } }
   ]...)
 }
 
-data "aws_iam_policy_document" "workload_assume" {
-  for_each = module.sizing.workload_roles
+# The trust policy of every IRSA role: web identity tokens of this cluster's OIDC issuer, for one
+# ServiceAccount and the STS audience only
+# (https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html).
+data "aws_iam_policy_document" "irsa_assume" {
+  for_each = local.irsa_subjects
 
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]
@@ -30,7 +40,7 @@ data "aws_iam_policy_document" "workload_assume" {
     condition {
       test     = "StringEquals"
       variable = "${local.oidc_host}:sub"
-      values   = [each.value.subject]
+      values   = [each.value]
     }
     condition {
       test     = "StringEquals"
@@ -44,7 +54,7 @@ resource "aws_iam_role" "workload" {
   for_each = module.sizing.workload_roles
 
   name               = each.value.role_name
-  assume_role_policy = data.aws_iam_policy_document.workload_assume[each.key].json
+  assume_role_policy = data.aws_iam_policy_document.irsa_assume["workload/${each.key}"].json
   tags               = merge(var.tags, { Component = each.key })
 }
 
