@@ -2,6 +2,8 @@
 # environments/<env>/variables.tf only names them for Terraform (which reads
 # *.auto.tfvars into root variables) and passes each one here unchanged; an optional
 # input it leaves unset arrives as null, which `nullable = false` turns into the default below.
+# The modules called in main.tf declare the inputs they receive again: Terraform cannot share a
+# variable declaration between modules (infra/terraform/README.md, "Why variable blocks repeat").
 
 # ---------------------------------------------------------------------------
 # Generated: environments/<env>/generated.auto.tfvars.json (written by `gitops synth`
