@@ -60,7 +60,12 @@ def _report(outcome, fmt: str) -> None:
 @click.option("--service", "services", multiple=True, help="Only this component (repeatable). Default: every component enabled in both.")
 @click.option("--dry-run", is_flag=True, help="Render, diff and validate in a temporary worktree; print the PR body; push nothing.")
 @click.option("--reason", default=None, help="Why; recorded in the PR and the commit (required with --skip-gate).")
-@click.option("--skip-gate", is_flag=True, help="Allow a source that is not the target's predecessor (needs --reason).")
+# NAME is optional so that the older `--skip-gate --reason TEXT` (a flag, only the order gate had a bypass)
+# keeps its meaning: a bare --skip-gate is `--skip-gate order`.
+@click.option("--skip-gate", "skip_gate", multiple=True, is_flag=False, flag_value="order", metavar="NAME",
+              help="Skip one gate: order (a source that is not the target's predecessor), soak or alerts (the "
+                   "source environment's Argo CD / Prometheus record). Repeatable; needs --reason; recorded in the "
+                   "PR body and the commit. A bare --skip-gate means order.")
 @_github
 @format_option
 @click.pass_context
