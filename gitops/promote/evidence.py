@@ -150,7 +150,7 @@ def source_gates(root: Path, git: Git, platform: Platform, source: str, target: 
     if soak == timedelta(0):
         why = f"`{target}` declares `soak: 0s` in environments/{target}.yaml: `{source}` is not asked"
         return SourceReport([Gate("soak", "warning", why), Gate("alerts", "warning", why)], [])
-    window = format_duration(soak)
+    window = soak_text  # as declared (24h), for people; PromQL gets whole seconds (_range)
     for ev in evidence:
         try:
             app = _application(root, source, ev.component)
@@ -251,7 +251,7 @@ def _judge(ev: Evidence, status: AppStatus, versions: _Versions, values: dict, s
         ev.problems.append(f"since {ev.since}, in the future of this machine's clock")
     elif clock - since < soak:
         ev.problems.append(f"Synced and Healthy since {ev.since} only ({format_duration(clock - since)}), "
-                           f"less than the {format_duration(soak)} soak")
+                           f"less than the {format_duration(soak)} soak")  # whole seconds: 1d2h3m4s
 
 
 def _label_regex(names) -> str:
@@ -261,13 +261,19 @@ def _label_regex(names) -> str:
     return "|".join(sorted(names))
 
 
+def _range(window: str) -> str:
+    """A PromQL range in whole seconds (PromQL's own units differ slightly: no combined 1h30m before Prometheus 2.26)."""
+    return f"{int(parse_duration(window).total_seconds())}s"
+
+
 def alert_query(env, components, window: str) -> str:
     return (f'max by (component, alertname) (max_over_time(ALERTS{{alertstate="firing",severity="critical",'
-            f'environment="{env.name}",component=~"{_label_regex(components)}"}}[{window}]))')
+            f'environment="{env.name}",component=~"{_label_regex(components)}"}}[{_range(window)}]))')
 
 
 def analysis_query(env, window: str) -> str:
-    return f'max by (name, phase) (max_over_time(analysis_run_info{{namespace="{env.namespace}"}}[{window}])) == 1'
+    return (f'max by (name, phase) (max_over_time(analysis_run_info{{namespace="{env.namespace}"}}'
+            f'[{_range(window)}])) == 1')
 
 
 def _run_component(run: str, components: list[str]) -> str | None:
