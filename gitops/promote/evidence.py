@@ -199,7 +199,7 @@ def _soak(git, src_env, root, promoted, evidence, soak, window, skipped, environ
             continue
         ev.sync, ev.health, ev.revision = status.sync, status.health, status.revision
         try:
-            _judge(ev, status, versions, values, soak, clock, source)
+            _judge(ev, status, versions, values, soak, window, clock, source)
         except ArgoCDError as exc:
             ev.problems.append(str(exc))
     bad = [ev for ev in evidence if ev.problems]
@@ -212,8 +212,8 @@ def _soak(git, src_env, root, promoted, evidence, soak, window, skipped, environ
                                 f"with its version, for at least {window} (Argo CD {target.server})")
 
 
-def _judge(ev: Evidence, status: AppStatus, versions: _Versions, values: dict, soak: timedelta, clock: datetime,
-           source: str) -> None:
+def _judge(ev: Evidence, status: AppStatus, versions: _Versions, values: dict, soak: timedelta, window: str,
+           clock: datetime, source: str) -> None:
     if status.sync != "Synced":
         ev.problems.append(f"sync status is {status.sync}, expected Synced")
     if status.health != "Healthy":
@@ -251,7 +251,7 @@ def _judge(ev: Evidence, status: AppStatus, versions: _Versions, values: dict, s
         ev.problems.append(f"since {ev.since}, in the future of this machine's clock")
     elif clock - since < soak:
         ev.problems.append(f"Synced and Healthy since {ev.since} only ({format_duration(clock - since)}), "
-                           f"less than the {format_duration(soak)} soak")  # whole seconds: 1d2h3m4s
+                           f"less than the {window} soak")
 
 
 def _label_regex(names) -> str:
