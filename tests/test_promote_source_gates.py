@@ -343,3 +343,36 @@ def test_queries_use_the_labels_the_generated_rules_carry():
 def test_parse_vector_refuses_shapes_the_api_does_not_produce(data, problem):
     with pytest.raises(ValueError, match=problem):
         parse_vector(data)
+
+
+def test_prometheus_settings_precedence():
+    from dataclasses import replace
+
+    from gitops.load import load_platform
+    from gitops.prometheus_api import PrometheusConfigError, prometheus_target
+
+    from .conftest import REPO
+    env = load_platform(REPO).environment("staging")
+    assert prometheus_target(env, {}).server == "https://prometheus.staging.meetinity.com"
+    declared = replace(env, prometheus="https://prom.example.com/prometheus/")
+    t = prometheus_target(declared, {})
+    assert (t.server, t.server_from) == ("https://prom.example.com/prometheus", "environments/staging.yaml prometheus.server")
+    t = prometheus_target(declared, {"PROMETHEUS_URL": "http://127.0.0.1:9090", "PROMETHEUS_URL_STAGING": "http://[::1]:9091"})
+    assert (t.server, t.server_from) == ("http://[::1]:9091", "PROMETHEUS_URL_STAGING")
+    with pytest.raises(PrometheusConfigError, match="PROMETHEUS_URL: http:// is accepted for a loopback host only"):
+        prometheus_target(env, {"PROMETHEUS_URL": "http://prometheus.staging.example.com"})
+
+
+@pytest.mark.parametrize("line, field", [("soak: 1w", "soak"), ("soak: 24", "soak"),
+                                         ("prometheus: {server: http://prometheus.example.com}", "prometheus/server")])
+def test_bad_soak_or_prometheus_in_an_environment_file_is_an_input_error(tmp_path, line, field):
+    from gitops.errors import InputError
+    from gitops.load import load_platform
+
+    from .conftest import MINI, copy_inputs
+    root = copy_inputs(MINI, tmp_path / "r")
+    path = root / "environments" / "prod.yaml"
+    path.write_text(path.read_text() + line + "\n")
+    with pytest.raises(InputError) as exc:
+        load_platform(root)
+    assert "environments/prod.yaml:31 at " + field + ": expected" in str(exc.value)
