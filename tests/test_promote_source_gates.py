@@ -138,9 +138,11 @@ def test_alerts_refuse_a_failed_canary_analysis(world):
     w["prometheus"].add("analysis_run_info", namespace="shop-staging", name="shop-api-6d4f9b7c8-3", phase="Failed")
     w["prometheus"].add("analysis_run_info", namespace="shop-staging", name="shop-api-6d4f9b7c8-2", phase="Successful")
     w["prometheus"].add("analysis_run_info", namespace="shop-prod", name="shop-api-77-1", phase="Error")  # other env
+    # stock-service is not promoted (same version in staging and prod): its failed run is not this promotion's
+    w["prometheus"].add("analysis_run_info", namespace="shop-staging", name="stock-service-5c-4", phase="Failed")
     message = refuse(w)
-    assert "canary analysis failed: shop-api: shop-api-6d4f9b7c8-3: Failed" in message
-    assert "shop-api-77-1" not in message
+    assert "canary analysis failed: shop-api: shop-api-6d4f9b7c8-3: Failed." in message
+    assert "shop-api-77-1" not in message and "stock-service-5c-4" not in message
 
 
 def test_passes_when_everything_holds_and_the_body_shows_the_evidence(world):
@@ -316,6 +318,7 @@ def test_run_component_attribution():
     assert _run_component("shop-api-6d4f9b7c8-3-2", names) == "shop-api"  # step analysis
     assert _run_component("user-service-migrations-5f6d7c-1", names) == "user-service-migrations"
     assert _run_component("shop-api", names) is None and _run_component("other-5f-1", names) is None
+    assert _run_component("shop-api-123-4", ["shop", "shop-api"]) == "shop-api"  # not shop with hash "api"
 
 
 def test_queries_use_the_labels_the_generated_rules_carry():

@@ -159,7 +159,8 @@ def source_gates(root: Path, git: Git, platform: Platform, source: str, target: 
         except ArgoCDError as exc:
             ev.problems.append(str(exc))
     gates = [_soak(git, src_env, root, promoted, evidence, soak, window, skip.get(SOAK), environ, now, argocd_factory),
-             _alerts(src_env, evidence, window, skip.get(ALERTS), environ, prometheus_factory)]
+             _alerts(src_env, evidence, [c.name for c in platform.components], window, skip.get(ALERTS), environ,
+                     prometheus_factory)]
     return SourceReport(gates, evidence, window)
 
 
@@ -284,7 +285,7 @@ def _run_component(run: str, components: list[str]) -> str | None:
     return None
 
 
-def _alerts(src_env, evidence, window, skipped, environ, factory) -> Gate:
+def _alerts(src_env, evidence, every_component, window, skipped, environ, factory) -> Gate:
     source = src_env.name
     if skipped is not None:
         return Gate("alerts", "skipped", f"not asked `{source}`'s Prometheus (last {window}); gate skipped: {skipped}")
@@ -305,8 +306,9 @@ def _alerts(src_env, evidence, window, skipped, environ, factory) -> Gate:
         if ev is not None and sample.value > 0:
             ev.critical_alerts.append(sample.metric.get("alertname", "?"))
     for sample in runs:
-        name = _run_component(sample.metric.get("name", ""), names)
-        if name is not None:
+        # attributed among every component (a run of shop-api is not shop's), then kept if promoted
+        name = _run_component(sample.metric.get("name", ""), every_component)
+        if name in by_name:
             by_name[name].analysis.append(f"{sample.metric.get('name')}: {sample.metric.get('phase', '?')}")
     for ev in evidence:
         ev.critical_alerts.sort()
