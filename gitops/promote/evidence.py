@@ -112,7 +112,10 @@ class _Versions:
     def at(self, commit: str) -> dict:
         if commit not in self._cache:
             text = self.git.show(commit, self.rel)
-            data = yaml.safe_load(text) if text is not None else None
+            try:
+                data = yaml.safe_load(text) if text is not None else None
+            except yaml.YAMLError:
+                data = None  # a broken file at that commit runs no version
             self._cache[commit] = (data or {}).get("components") or {} if isinstance(data, dict) else {}
         return self._cache[commit]
 
@@ -151,31 +154,32 @@ def source_gates(root: Path, git: Git, platform: Platform, source: str, target: 
         why = f"`{target}` declares `soak: 0s` in environments/{target}.yaml: `{source}` is not asked"
         return SourceReport([Gate("soak", "warning", why), Gate("alerts", "warning", why)], [])
     window = soak_text  # as declared (24h), for people; PromQL gets whole seconds (_range)
+    projects: dict[str, str] = {}
     for ev in evidence:
         try:
             app = _application(root, source, ev.component)
-            ann = app["metadata"].get("annotations") or {}
-            ev.grafana_url = str(ann.get("link.argocd.argoproj.io/grafana-dashboard", ""))
         except ArgoCDError as exc:
             ev.problems.append(str(exc))
-    gates = [_soak(git, src_env, root, promoted, evidence, soak, window, skip.get(SOAK), environ, now, argocd_factory),
+            continue
+        ann = app["metadata"].get("annotations") or {}
+        ev.grafana_url = str(ann.get("link.argocd.argoproj.io/grafana-dashboard", ""))
+        project = (app.get("spec") or {}).get("project")
+        if isinstance(project, str) and project:
+            projects[ev.component] = project
+    gates = [_soak(git, src_env, projects, promoted, evidence, soak, window, skip.get(SOAK), environ, now,
+                   argocd_factory),
              _alerts(src_env, evidence, [c.name for c in platform.components], window, skip.get(ALERTS), environ,
                      prometheus_factory)]
     return SourceReport(gates, evidence, window)
 
 
-def _soak(git, src_env, root, promoted, evidence, soak, window, skipped, environ, now, factory) -> Gate:
+def _soak(git, src_env, projects, promoted, evidence, soak, window, skipped, environ, now, factory) -> Gate:
+    """``projects``: component -> AppProject of its committed Application (one per environment, charts/argocd.py)."""
     source = src_env.name
     if skipped is not None:
         return Gate("soak", "skipped", f"not asked `{source}`'s Argo CD (soak {window}); gate skipped: {skipped}")
-    projects = {}
-    for ev in evidence:
-        try:
-            projects[ev.component] = _application(root, source, ev.component).get("spec", {}).get("project") or None
-        except ArgoCDError:
-            projects[ev.component] = None
     try:
-        target = target_for(src_env, environ, project=next((p for p in projects.values() if p), None))
+        target = target_for(src_env, environ, project=next(iter(sorted(projects.values())), None))
         client = factory(target, environ=environ)
     except ArgoCDError as exc:
         return Gate("soak", "failed", f"cannot ask `{source}`'s Argo CD: {exc}. Set ARGOCD_SERVER_{source.upper()} and "
