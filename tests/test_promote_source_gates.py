@@ -249,6 +249,13 @@ def test_skip_gate_on_the_command_line(world):
     assert "--skip-gate needs --reason" in proc.stderr
     proc = gitops(w["setup"], w["github"], "promote", "--to", "prod", "--skip-gate", "validation", "--reason", "x", expect=2)
     assert "expected one of order, soak, alerts, found 'validation'" in proc.stderr
+    # the old bare flag still skips the order gate (dev -> prod: refused without it); dev and prod run the same
+    # shop-api, so the promotion then stops at "nothing to promote"
+    proc = gitops(w["setup"], w["github"], "promote", "--from", "dev", "--to", "prod", "--service", "shop-api", expect=1)
+    assert "promotes from `staging`, not `dev`" in proc.stderr
+    proc = gitops(w["setup"], w["github"], "promote", "--from", "dev", "--to", "prod", "--skip-gate", "--reason", "x",
+                  "--service", "shop-api")
+    assert "nothing to promote" in proc.stdout
     # the CLI refuses with exit 1 and says what it tried
     w["argocd"].add("shop-api", w["project"], revision=w["main"], deployed_at=ago(days=2), sync="OutOfSync")
     proc = gitops(w["setup"], w["github"], "promote", "--to", "prod", env=w["environ"], expect=1)
