@@ -77,6 +77,10 @@ def promote_command(ctx, source, target, services, dry_run, reason, skip_gate, r
     environments/<to>.yaml, re-renders dist/<to>, validates, commits on
     promote/<from>-to-<to>/<id> with trailers, pushes, and opens the PR (GITHUB_TOKEN,
     GITHUB_API_URL). Nothing to promote exits 0 without a branch. Needs a clean checkout.
+
+    First the soak and alerts gates ask the source environment's Argo CD (ARGOCD_AUTH_TOKEN_<FROM>,
+    ARGOCD_SERVER_<FROM>) and Prometheus (PROMETHEUS_URL_<FROM>) whether it ran the versions Synced,
+    Healthy and without critical alerts for the target's `soak`; they fail closed (docs/promotion.md).
     """
     from ..promote.promote import promote
     outcome = promote(root_of(ctx), source, target, list(services) or None, skip_gate=skip_gate, reason=reason,
