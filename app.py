@@ -16,6 +16,9 @@ def main() -> int:
     root = Path(os.environ.get("GITOPS_ROOT", Path(__file__).resolve().parent))
     try:
         result = synth(root, no_cache=True)
+    except KeyboardInterrupt:
+        print("interrupted; every dist/<env> is either as before or fully regenerated", file=sys.stderr)
+        return 130
     except InputError as exc:
         print(f"error: {len(exc.problems)} problem(s) in the input; nothing was written", file=sys.stderr)
         for problem in exc.problems:

@@ -15,7 +15,8 @@ generated manifests use:
 
 Sync waves (lower first; the root Application applies its children in this order):
   -40 kube-prometheus-stack         CRDs every ServiceMonitor/PrometheusRule needs
-  -30 cert-manager, external-secrets, metrics-server, vertical-pod-autoscaler
+  -30 cert-manager, external-secrets, metrics-server, vertical-pod-autoscaler,
+      argo-rollouts (only where a component is delivered by canary/blueGreen; its ServiceMonitor needs -40)
   -20 prometheus-adapter (needs Prometheus), cluster-issuers (needs cert-manager CRDs)
   -10 platform layer, then components (charts/argocd.py)
 """
@@ -26,7 +27,13 @@ from typing import Callable
 
 from gitops.adapter import adapter_rules
 from gitops.conventions import MONITORING_NAMESPACE
+from gitops.crds.lock import crd_project
+from gitops.delivery import delivery_of
 from gitops.model import Environment, Platform
+from gitops.operator_pods import ACME_SOLVER_DEFAULTS
+from gitops.quantity import parse_cpu, parse_memory
+
+from .rollouts_dashboard import dashboard_config_map as rollouts_dashboard
 
 CERT_MANAGER_API = "cert-manager.io/v1"
 SELF_SIGNED_ISSUER = "selfsigned-cluster-issuer"
@@ -41,7 +48,10 @@ PROMETHEUS_RELEASE = "kube-prometheus-stack"
 PROMETHEUS_URL = f"http://{PROMETHEUS_RELEASE}-prometheus.{MONITORING_NAMESPACE}.svc"
 PROMETHEUS_PORT = 9090
 GRAFANA_ADMIN_SECRET = "grafana-admin"
+# StorageClass created by Terraform with the EBS CSI driver (modules/cluster, local gp3_storage_class).
+STORAGE_CLASS = "gp3"
 
+ROLLOUTS_NAMESPACE = "argo-rollouts"
 PROMETHEUS_COMMUNITY = "https://prometheus-community.github.io/helm-charts"
 
 # Cluster-scoped kinds the add-on charts create (and Namespace for CreateNamespace=true).
@@ -91,6 +101,8 @@ class AddOn:
     ignore_differences: tuple[dict, ...] = ()
     namespace_labels: dict = field(default_factory=dict)
     create_namespace: bool = True
+    # Whether an environment needs it (default: always).
+    installed: Callable[[Platform, Environment], bool] = lambda platform, env: True
 
 
 def _kube_prometheus_stack(platform: Platform, env: Environment) -> dict:
@@ -110,7 +122,10 @@ def _kube_prometheus_stack(platform: Platform, env: Environment) -> dict:
             "ruleSelectorNilUsesHelmValues": False,
             "serviceMonitorSelectorNilUsesHelmValues": False,
             "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "2Gi"}},
+            # The gp3 class of the EBS CSI driver (infra/terraform/modules/cluster/controllers.tf): without
+            # a CSI driver and a class the claim stays Pending and Prometheus never starts.
             "storageSpec": {"volumeClaimTemplate": {"spec": {
+                "storageClassName": STORAGE_CLASS,
                 "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "50Gi"}},
             }}},
         }},
@@ -156,6 +171,10 @@ def _external_secrets(platform: Platform, env: Environment) -> dict:
     # ClusterSecretStore's Vault auth (charts/platform.py) authenticates as that account.
     return {
         "installCRDs": True,
+        # The chart defaults leaderElect to false (deploy/charts/external-secrets/values.yaml,
+        # external-secrets/external-secrets v0.20.2): with two replicas both controllers would
+        # reconcile every ExternalSecret. With it, one replica holds the lease, the other waits.
+        "leaderElect": True,
         "replicaCount": n,
         "podDisruptionBudget": {"enabled": n > 1, "minAvailable": 1},
         "serviceMonitor": {"enabled": True},
@@ -197,6 +216,30 @@ def _prometheus_adapter(platform: Platform, env: Environment) -> dict:
     }
 
 
+def _argo_rollouts(platform: Platform, env: Environment) -> dict:
+    # Values of argo-helm charts/argo-rollouts 2.41.0 (values.yaml). The controller elects a leader
+    # (--leader-elect defaults to true), so two replicas are safe. Its Rollouts and AnalysisTemplates
+    # are generated per component (charts/rollout.py, charts/analysis.py); the dashboard UI is not
+    # installed: operators use the Argo CD UI and `kubectl argo rollouts` (docs/progressive-delivery.md).
+    n = replicas(env)
+    return {
+        "installCRDs": True,
+        "keepCRDs": True,
+        "controller": {
+            "replicas": n,
+            "pdb": {"enabled": n > 1, "minAvailable": 1},
+            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}},
+            "metrics": {"enabled": True, "serviceMonitor": {"enabled": True}},
+        },
+        "dashboard": {"enabled": False},
+        "extraObjects": [rollouts_dashboard(env, ROLLOUTS_NAMESPACE)],
+    }
+
+
+def _progressive_somewhere(platform: Platform, env: Environment) -> bool:
+    return any(delivery_of(c, env).progressive for c in platform.enabled_components(env))
+
+
 # kube-prometheus-stack renders its admission webhooks with failurePolicy Ignore and a patch Job
 # switches them to Fail once certificates exist (prometheus-community/helm-charts#2516): the Job
 # owns that field. caBundle is never in the rendered manifest, so it needs no entry.
@@ -224,7 +267,23 @@ ADDONS: tuple[AddOn, ...] = (
     AddOn("prometheus-adapter", "prometheus-adapter", PROMETHEUS_COMMUNITY, "5.2.0", MONITORING_NAMESPACE, -20,
           _prometheus_adapter, "custom.metrics.k8s.io from Prometheus for the HPAs' custom metrics",
           namespace_labels=PRIVILEGED_NAMESPACE),
+    # Chart 2.41.0 ships controller v1.9.0 (appVersion), the version of the Rollout/AnalysisTemplate schemas.
+    AddOn("argo-rollouts", "argo-rollouts", "https://argoproj.github.io/argo-helm", "2.41.0", ROLLOUTS_NAMESPACE, -30,
+          _argo_rollouts, "Argo Rollouts controller: canary and blue-green Rollouts with Prometheus analysis",
+          namespace_labels=BASELINE_NAMESPACE, installed=_progressive_somewhere),
 )
+
+
+# Argo CD's own kinds (Application, AppProject) come with Argo CD itself (infra/terraform/modules/argocd).
+def crd_provider(group: str, kind: str) -> AddOn | None:
+    """The add-on whose chart installs the CRD of ``group``/``kind`` (the CRD schema lock records it)."""
+    chart = crd_project(group, kind)
+    return next((a for a in ADDONS if a.chart == chart), None) if chart else None
+
+
+def addons_for(platform: Platform, env: Environment) -> tuple[AddOn, ...]:
+    """The add-ons ``env`` installs (every add-on unless its ``installed`` says otherwise)."""
+    return tuple(a for a in ADDONS if a.installed(platform, env))
 
 ISSUERS_WAVE = -20
 
@@ -242,6 +301,22 @@ def addon_namespaces() -> tuple[str, ...]:
 
 def addon_repositories() -> tuple[str, ...]:
     return tuple(sorted({a.repo_url for a in ADDONS}))
+
+
+def acme_solver_resources(env: Environment) -> dict:
+    """Resources of the ACME HTTP-01 solver pods cert-manager creates in the Ingress's namespace.
+
+    The defaults sit below every environment's LimitRange minimum (prod 150m/256Mi), so the API server
+    rejected the solver pods and no certificate was ever issued. Requests = the larger of cert-manager's
+    default and the LimitRange minimum; limits = requests (the smallest pod the namespace admits, and a
+    fixed cost on the ResourceQuota). ``ClusterIssuer spec.acme.solvers[].http01.ingress.podTemplate.spec.resources``
+    is in the CRD of the installed cert-manager (deploy/crds/cert-manager.io_clusterissuers.yaml, v1.19.1).
+    """
+    lr = env.limit_range
+    cpu = max(ACME_SOLVER_DEFAULTS["requests"]["cpu"], lr.min_cpu, key=parse_cpu)
+    memory = max(ACME_SOLVER_DEFAULTS["requests"]["memory"], lr.min_memory, key=parse_memory)
+    amounts = {"cpu": cpu, "memory": memory}
+    return {"requests": dict(amounts), "limits": dict(amounts)}
 
 
 def cluster_issuers(env: Environment) -> list[dict]:
@@ -263,6 +338,7 @@ def cluster_issuers(env: Environment) -> list[dict]:
              "server": LETSENCRYPT_SERVER,
              "email": ACME_EMAIL,
              "privateKeySecretRef": {"name": "letsencrypt-account-key"},
-             "solvers": [{"http01": {"ingress": {"ingressClassName": INGRESS_CLASS}}}],
+             "solvers": [{"http01": {"ingress": {"ingressClassName": INGRESS_CLASS,
+                                                 "podTemplate": {"spec": {"resources": acme_solver_resources(env)}}}}}],
          }}},
     ]

@@ -2,10 +2,11 @@
 
 What ``argocd/<env>/`` holds (one file per object, plus ``kustomization.yaml`` listing them):
 
-- AppProject ``meetinity-<env>``: the platform layer and every component. Sources: this
-  repository only. Destinations: the environment namespace of this cluster only. Cluster-scoped
-  kinds: what the platform layer creates (Namespace, ClusterSecretStore, ClusterIssuer). Plain
-  Secrets are refused: secrets come from the secret store, never from git.
+- AppProject ``meetinity-<env>``: every component. Sources: this repository only. Destinations:
+  the environment namespace of this cluster only. No cluster-scoped kind; namespaced kinds: only
+  ``COMPONENT_KINDS`` (what the generator emits for components; no Secret, no RBAC).
+- AppProject ``meetinity-<env>-platform``: the platform layer and the ClusterIssuers. Cluster-scoped
+  kinds: Namespace, ClusterSecretStore, ClusterIssuer. Plain Secrets are refused.
 - AppProject ``platform-<env>``: the root Application and the add-ons (charts/addons.py).
   Sources: this repository and the pinned chart repositories. Destinations: the add-on
   namespaces and ``argocd``. Cluster-scoped kinds: what the charts need (CRDs, RBAC, webhooks...).
@@ -14,21 +15,25 @@ What ``argocd/<env>/`` holds (one file per object, plus ``kustomization.yaml`` l
 - Application ``platform``: ``dist/<env>/platform`` (namespace, quota, policies, secret store).
 - Application ``cluster-issuers``: ``argocd/<env>/cluster-issuers`` (cert-manager ClusterIssuers;
   outside the kustomization because the CRD does not exist when the cluster is bootstrapped).
-- One Application per enabled component: ``dist/<env>/<component>``.
+- One Application per enabled component: ``dist/<env>/<component>``, plus the folders of the jobs
+  that run before it (inventory ``runsBefore``: migrations) as further sources; those jobs have
+  no Application of their own.
 - One Application per add-on (Helm chart at a pinned version, per-environment values).
 
 Argo CD runs inside each environment's cluster (infra/terraform/modules/argocd), so Application
 names are not environment-qualified and destinations are the in-cluster API server.
 
 Policy choices (docs/argocd.md explains each):
-- Waves: projects -50, add-ons -40..-20, platform -10, jobs (migrations) 0, long-running 10.
+- Waves: projects -50, add-ons -40..-20, platform -10, stand-alone jobs 0, long-running 10.
+  Inside a component Application: charts/syncorder.py (prerequisites, hooks, workload).
 - Automated sync with prune, self-heal and retry with backoff where ``policy.autoSync`` is true;
   manual sync otherwise (prod), with sync windows and a ``release-manager`` role.
 - ``resources-finalizer`` (cascading delete) only on auto-synced component Applications: a
   component removed from dev/staging takes its objects with it. Never on prod, add-ons, the
   platform layer or the root (deleting those must not delete what they manage).
-- Prod Application/AppProject objects carry ``Prune=false,Delete=false``: a component removed
-  from prod leaves its Application and its resources in place until someone removes them.
+- Every Application/AppProject object carries ``Delete=false``: deleting the root (cascade is the
+  CLI default) leaves them, and what they run, in place. Prod adds ``Prune=false``: a component
+  removed from prod leaves its Application and its resources in place until someone removes them.
 - Sync options: ServerSideApply (field ownership with HPA/controllers, no annotation size limit),
   ServerSideDiff compare option (no OutOfSync noise from API-server defaults), PruneLast,
   ApplyOutOfSyncOnly, FailOnSharedResource, CreateNamespace=false for the environment namespace
@@ -39,8 +44,10 @@ from __future__ import annotations
 from gitops.conventions import ARGOCD_NAMESPACE, PLATFORM_DIR
 from gitops.errors import InputError, Problem
 from gitops.model import Component, Environment, Platform, SyncWindow
+from gitops.syncplan.providers import CRD_GROUPS_BY_CHART, rendered_cr_kinds
 
 from .addons import ADDON_CLUSTER_RESOURCES, ADDONS, ISSUERS_WAVE, AddOn, addon_namespaces, addon_repositories, grafana_host
+from .addons import addons_for
 from .context import ComponentContext
 from .labels import MANAGED_BY, PART_OF
 
@@ -57,7 +64,9 @@ RELEASE_MANAGER_ROLE = "release-manager"
 
 WAVE_PROJECTS = -50
 WAVE_PLATFORM = -10
-# Migration jobs before the services that need the new schema; cron jobs with the services.
+# Stand-alone jobs before the services; cron jobs with the services. A job that runs before a
+# workload (inventory runsBefore, e.g. migrations) has no Application of its own: it is a Sync hook
+# inside that workload's Application (hooked_jobs below, charts/syncorder.py).
 KIND_WAVES = {"job": 0, "api": 10, "frontend": 10, "worker": 10, "cronjob": 10}
 
 # Default for environments a person syncs by hand: working hours, Monday to Friday.
@@ -67,13 +76,22 @@ DEFAULT_MANUAL_WINDOWS = (
 )
 
 RETRY = {"limit": 5, "backoff": {"duration": "10s", "factor": 2, "maxDuration": "3m"}}
+# Triggers and templates are defined in argocd-notifications-cm by infra/terraform/modules/argocd.
 NOTIFY_TRIGGERS = ("on-health-degraded", "on-sync-failed")
+# Where a person syncs (prod), the channel also records each successful sync: who shipped what, when.
+MANUAL_SYNC_TRIGGERS = ("on-sync-succeeded",)
 DOCS_PATH = "docs/argocd.md"
 RUNBOOK_ANCHOR = "runbook-sync-failed-or-degraded"
 
 
 def project_name(env: Environment) -> str:
+    """The components' AppProject: namespaced kinds the generator emits, nothing cluster-scoped."""
     return f"meetinity-{env.name}"
+
+
+def layer_project_name(env: Environment) -> str:
+    """The platform layer's AppProject: namespace, guardrails, secret store, ClusterIssuers."""
+    return f"meetinity-{env.name}-platform"
 
 
 def platform_project_name(env: Environment) -> str:
@@ -114,7 +132,8 @@ def _labels(env: Environment, layer: str, team: str = "platform", tier: str = "p
 
 
 def _annotations(env: Environment, wave: int | None, *, git_source: bool) -> dict:
-    ann = {f"notifications.argoproj.io/subscribe.{t}.slack": env.argocd.slack_channel for t in NOTIFY_TRIGGERS}
+    triggers = NOTIFY_TRIGGERS + (() if env.auto_sync else MANUAL_SYNC_TRIGGERS)
+    ann = {f"notifications.argoproj.io/subscribe.{t}.slack": env.argocd.slack_channel for t in triggers}
     # Diff through a server-side dry run: fields the API server defaults are not OutOfSync noise.
     ann["argocd.argoproj.io/compare-options"] = "ServerSideDiff=true"
     if wave is not None:
@@ -122,9 +141,10 @@ def _annotations(env: Environment, wave: int | None, *, git_source: bool) -> dic
     if git_source:
         # Refresh only when this Application's own folder changes in a commit (webhook path filter).
         ann["argocd.argoproj.io/manifest-generate-paths"] = "."
-    if not env.auto_sync:
-        # Removing the file from git must not remove the Application (or, through it, anything else).
-        ann["argocd.argoproj.io/sync-options"] = "Delete=false,Prune=false"
+    # Deleting the root Application (`argocd app delete` cascades by default) must not delete this
+    # one and, through its finalizer, what it runs (docs user-guide/sync-options.md "No Resource Deletion").
+    # Where a person syncs (prod), removing the file from git must not remove it either.
+    ann["argocd.argoproj.io/sync-options"] = "Delete=false" if env.auto_sync else "Delete=false,Prune=false"
     return ann
 
 
@@ -153,6 +173,12 @@ GENERATED_SYNC_OPTIONS = [
     "FailOnSharedResource=true",   # two Applications must never fight over one object
     "PruneLast=true",              # delete removed objects only after the rest is healthy
     "ServerSideApply=true",
+    # Every generated folder holds custom resources whose CRDs an add-on Application installs
+    # (PrometheusRule for every workload, ExternalSecret, ServiceMonitor, VPA; the platform layer's
+    # ClusterSecretStore): without it the dry run of the whole sync fails until that add-on has
+    # synced, and Argo CD does not retry a revision after its retries (user-guide/sync-options.md
+    # "Skip Dry Run for new custom resources types"). `gitops validate` ARG005 checks it.
+    "SkipDryRunOnMissingResource=true",
 ]
 
 
@@ -160,12 +186,23 @@ GENERATED_SYNC_OPTIONS = [
 # Applications
 # ---------------------------------------------------------------------------------------------
 
+def hooked_jobs(platform: Platform, env: Environment, component: Component) -> tuple[Component, ...]:
+    """Enabled jobs that run as Sync hooks in ``component``'s Application (inventory runsBefore)."""
+    return tuple(c for c in platform.enabled_components(env) if c.runs_before == component.name)
+
+
 def component_application(platform: Platform, env: Environment, component: Component) -> dict:
     from .observability import PLAYBOOK_PATH, dashboard_uid
 
     repo = repo_web_url(platform)
     ctx = ComponentContext.of(platform, env, component)
+    hooks = hooked_jobs(platform, env, component)
     ann = _annotations(env, KIND_WAVES[component.kind], git_source=True)
+    if hooks:
+        # Several sources: refresh when any of the folders changes (absolute paths, ';'-separated;
+        # docs operator-manual/high_availability.md "Manifest Paths Annotation").
+        ann["argocd.argoproj.io/manifest-generate-paths"] = ";".join(
+            "/" + dist_path(env, c.name) for c in (component, *hooks))
     ann["link.argocd.argoproj.io/grafana-dashboard"] = f"https://{grafana_host(env)}/d/{dashboard_uid(ctx)}"
     ann["link.argocd.argoproj.io/runbook"] = f"{repo}/blob/{TARGET_REVISION}/{DOCS_PATH}#{RUNBOOK_ANCHOR}"
     ann["link.argocd.argoproj.io/alerts-playbook"] = f"{repo}/blob/{TARGET_REVISION}/{PLAYBOOK_PATH}"
@@ -180,18 +217,27 @@ def component_application(platform: Platform, env: Environment, component: Compo
     ]
     if component.reviewers:
         info.append({"name": "Reviewers", "value": ", ".join(component.reviewers)})
+    if hooks:
+        info.append({"name": "Hooks", "value": ", ".join(f"{c.name} (Sync hook before the workload)" for c in hooks)})
+    spec: dict = {"project": project_name(env)}
+    if hooks:
+        # The hook Jobs keep their own folder (one folder per component in dist/), synced by this
+        # Application: one sync runs them with the new image before the Deployment rolls
+        # (docs user-guide/multiple_sources.md).
+        spec["sources"] = [_git_source(platform, dist_path(env, c.name)) for c in (component, *hooks)]
+    else:
+        spec["source"] = _git_source(platform, dist_path(env, component.name))
+    spec.update({
+        "destination": {"server": IN_CLUSTER, "namespace": env.namespace},
+        "info": [i for i in info if i["value"]],
+        "syncPolicy": _sync_policy(env, GENERATED_SYNC_OPTIONS),
+    })
     return {
         "apiVersion": API,
         "kind": "Application",
         "metadata": _metadata(env, component.name, _labels(env, "workload", component.owner, component.tier), ann,
                               cascade=env.auto_sync),
-        "spec": {
-            "project": project_name(env),
-            "source": _git_source(platform, dist_path(env, component.name)),
-            "destination": {"server": IN_CLUSTER, "namespace": env.namespace},
-            "info": [i for i in info if i["value"]],
-            "syncPolicy": _sync_policy(env, GENERATED_SYNC_OPTIONS),
-        },
+        "spec": spec,
     }
 
 
@@ -203,12 +249,12 @@ def platform_application(platform: Platform, env: Environment) -> dict:
         # No finalizer: deleting this Application must never delete the namespace and all in it.
         "metadata": _metadata(env, PLATFORM_APP, _labels(env, "platform"), ann),
         "spec": {
-            "project": project_name(env),
+            "project": layer_project_name(env),
             "source": _git_source(platform, dist_path(env, PLATFORM_DIR)),
             "destination": {"server": IN_CLUSTER, "namespace": env.namespace},
             "info": [{"name": "Description", "value": "namespace, quota, limit range, default-deny policy, secret store"}],
             # The ClusterSecretStore/ExternalSecret CRDs come from the external-secrets Application.
-            "syncPolicy": _sync_policy(env, GENERATED_SYNC_OPTIONS + ["SkipDryRunOnMissingResource=true"]),
+            "syncPolicy": _sync_policy(env, GENERATED_SYNC_OPTIONS),
         },
     }
 
@@ -220,7 +266,7 @@ def issuers_application(platform: Platform, env: Environment) -> dict:
         "kind": "Application",
         "metadata": _metadata(env, ISSUERS_APP, _labels(env, "platform"), ann),
         "spec": {
-            "project": project_name(env),
+            "project": layer_project_name(env),
             "source": _git_source(platform, f"{argocd_path(env)}/{ISSUERS_DIR}"),
             "destination": {"server": IN_CLUSTER, "namespace": env.namespace},
             "info": [{"name": "Description", "value": f"ClusterIssuers; Ingresses here use {env.cluster_issuer}"}],
@@ -268,6 +314,10 @@ def addon_application(platform: Platform, env: Environment, addon: AddOn) -> dic
     if addon.ignore_differences:
         # Sync must not write back the fields ignored below (their controller owns them).
         options.append("RespectIgnoreDifferences=true")
+    own = CRD_GROUPS_BY_CHART.get(addon.chart, ())
+    if any(group not in own for group, _, _ in rendered_cr_kinds(addon.values(platform, env))):
+        # Its chart renders a ServiceMonitor whose CRD kube-prometheus-stack installs (ARG005).
+        options.append("SkipDryRunOnMissingResource=true")
     spec: dict = {
         "project": platform_project_name(env),
         "source": {
@@ -321,15 +371,15 @@ def _window(w: SyncWindow) -> dict:
 
 
 def _project_metadata(env: Environment, name: str) -> dict:
-    ann = {"argocd.argoproj.io/sync-wave": str(WAVE_PROJECTS)}
-    if not env.auto_sync:
-        ann["argocd.argoproj.io/sync-options"] = "Delete=false,Prune=false"
+    ann = {"argocd.argoproj.io/sync-wave": str(WAVE_PROJECTS),
+           # Like the Applications: a cascading delete of the root leaves the projects in place.
+           "argocd.argoproj.io/sync-options": "Delete=false" if env.auto_sync else "Delete=false,Prune=false"}
     return {"name": name, "namespace": ARGOCD_NAMESPACE, "labels": _labels(env, "bootstrap"), "annotations": ann}
 
 
-# Cluster-scoped kinds the meetinity project may create: what dist/<env>/platform and the
+# Cluster-scoped kinds the platform-layer project may create: what dist/<env>/platform and the
 # ClusterIssuers need, nothing else (no CRDs, no RBAC outside the namespace).
-WORKLOAD_CLUSTER_RESOURCES = (
+LAYER_CLUSTER_RESOURCES = (
     ("", "Namespace"),
     ("cert-manager.io", "ClusterIssuer"),
     ("external-secrets.io", "ClusterSecretStore"),
@@ -337,18 +387,61 @@ WORKLOAD_CLUSTER_RESOURCES = (
 # Plain Secrets never come from git: External Secrets (or Sealed Secrets) controllers create them.
 WORKLOAD_NAMESPACE_BLACKLIST = (("", "Secret"),)
 
+# Every kind the generator emits for a component (charts/component.py constructs; the Job hooks
+# included), and the only kinds a component Application may sync: no Secret, no RBAC, nothing
+# cluster-scoped. tests/test_argocd.py checks that the rendered components use exactly these.
+COMPONENT_KINDS = (
+    ("", "ConfigMap"),
+    ("", "PersistentVolumeClaim"),
+    ("", "Service"),
+    ("", "ServiceAccount"),
+    ("apps", "Deployment"),
+    ("argoproj.io", "AnalysisTemplate"),   # progressive delivery (charts/rollout.py, charts/analysis.py)
+    ("argoproj.io", "Rollout"),
+    ("autoscaling", "HorizontalPodAutoscaler"),
+    ("autoscaling.k8s.io", "VerticalPodAutoscaler"),
+    ("batch", "CronJob"),
+    ("batch", "Job"),
+    ("external-secrets.io", "ExternalSecret"),
+    ("monitoring.coreos.com", "PrometheusRule"),
+    ("monitoring.coreos.com", "ServiceMonitor"),
+    ("networking.k8s.io", "Ingress"),
+    ("networking.k8s.io", "NetworkPolicy"),
+    ("policy", "PodDisruptionBudget"),
+)
+
 
 def workload_project(platform: Platform, env: Environment) -> dict:
+    """Components only. An empty clusterResourceWhitelist allows no cluster-scoped kind and a
+    namespaceResourceWhitelist allows only the kinds listed (docs user-guide/projects.md)."""
     name = project_name(env)
     return {
         "apiVersion": API,
         "kind": "AppProject",
         "metadata": _project_metadata(env, name),
         "spec": {
-            "description": f"Meetinity {env.name}: platform layer and components generated into dist/{env.name}",
+            "description": f"Meetinity {env.name}: the components generated into dist/{env.name}/<component>",
             "sourceRepos": [platform.repo_url],
             "destinations": [{"server": IN_CLUSTER, "namespace": env.namespace}],
-            "clusterResourceWhitelist": [{"group": g, "kind": k} for g, k in WORKLOAD_CLUSTER_RESOURCES],
+            "clusterResourceWhitelist": [],
+            "namespaceResourceWhitelist": [{"group": g, "kind": k} for g, k in COMPONENT_KINDS],
+            **_project_common(env, name),
+        },
+    }
+
+
+def layer_project(platform: Platform, env: Environment) -> dict:
+    """The platform layer and the ClusterIssuers: the only cluster-scoped objects outside the add-ons."""
+    name = layer_project_name(env)
+    return {
+        "apiVersion": API,
+        "kind": "AppProject",
+        "metadata": _project_metadata(env, name),
+        "spec": {
+            "description": f"Meetinity {env.name}: platform layer (dist/{env.name}/platform) and ClusterIssuers",
+            "sourceRepos": [platform.repo_url],
+            "destinations": [{"server": IN_CLUSTER, "namespace": env.namespace}],
+            "clusterResourceWhitelist": [{"group": g, "kind": k} for g, k in LAYER_CLUSTER_RESOURCES],
             "namespaceResourceBlacklist": [{"group": g, "kind": k} for g, k in WORKLOAD_NAMESPACE_BLACKLIST],
             **_project_common(env, name),
         },
@@ -395,13 +488,15 @@ def argocd_objects(platform: Platform, env: Environment) -> list[dict]:
     check_names(platform, env)
     objects = [
         workload_project(platform, env),
+        layer_project(platform, env),
         platform_project(platform, env),
         root_application(platform, env),
         platform_application(platform, env),
         issuers_application(platform, env),
     ]
-    objects += [addon_application(platform, env, a) for a in ADDONS]
-    objects += [component_application(platform, env, c) for c in platform.enabled_components(env)]
+    objects += [addon_application(platform, env, a) for a in addons_for(platform, env)]
+    # A job that runs before a workload is synced by that workload's Application, not its own.
+    objects += [component_application(platform, env, c) for c in platform.enabled_components(env) if not c.runs_before]
     return objects
 
 

@@ -38,7 +38,7 @@ def horizontal_pod_autoscaler(ctx: ComponentContext) -> dict | None:
         "kind": "HorizontalPodAutoscaler",
         "metadata": ctx.metadata(),
         "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": ctx.name},
+            "scaleTargetRef": ctx.workload_ref,
             "minReplicas": auto.min_replicas,
             "maxReplicas": auto.max_replicas,
             "metrics": metrics,

@@ -9,6 +9,7 @@ from .identity import ServiceIdentity
 from .ingress import PublicEndpoint
 from .network import NetworkAccess
 from .observability import Dashboard, Monitoring
+from .rollout import ProgressiveDelivery
 from .secrets import ComponentSecrets
 from .service import ServiceEndpoint
 from .vpa import RightSizing
@@ -16,7 +17,7 @@ from .workload import Workload
 
 # Order matters only for readability of the chart; output files are sorted anyway.
 CONSTRUCTS = (
-    ServiceIdentity, Settings, ComponentSecrets, Workload, ServiceEndpoint,
+    ServiceIdentity, Settings, ComponentSecrets, Workload, ProgressiveDelivery, ServiceEndpoint,
     Autoscaler, RightSizing, DisruptionBudget, NetworkAccess, PublicEndpoint,
     Monitoring, Dashboard,
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from gitops.delivery import Delivery, delivery_of
 from gitops.model import Component, Environment, Platform, Resolved
 from gitops.resolve import resolve
 
@@ -71,3 +72,16 @@ class ComponentContext:
     @property
     def hpa_managed(self) -> bool:
         return self.resolved.autoscaling is not None
+
+    @cached_property
+    def delivery(self) -> Delivery:
+        return delivery_of(self.component, self.env)
+
+    @property
+    def workload_ref(self) -> dict:
+        """What HPA and VPA target: the Rollout of a canary/blueGreen component, else its Deployment."""
+        if self.delivery.progressive:
+            # Rollout serves the scale subresource (.spec.replicas / .status.HPAReplicas / .status.selector):
+            # https://argo-rollouts.readthedocs.io/en/stable/features/hpa-support/
+            return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "name": self.name}
+        return {"apiVersion": "apps/v1", "kind": "Deployment", "name": self.name}

@@ -4,8 +4,10 @@ The namespace's default-deny policy (platform.py) closes everything else.
 """
 from __future__ import annotations
 
+import ipaddress
+
 from gitops.conventions import INGRESS_NAMESPACE, MONITORING_NAMESPACE
-from gitops.model import Component
+from gitops.model import PRIVATE_RANGES, Component
 
 from .base import emit
 from .context import ComponentContext
@@ -19,6 +21,22 @@ DNS_EGRESS = {
     }],
     "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
 }
+
+
+def external_peer(cidr: str) -> dict:
+    """ipBlock for a declared external destination, with the private ranges inside it carved out.
+
+    NetworkPolicy peers are IP blocks only (no DNS names: https://kubernetes.io/docs/concepts/services-networking/network-policies/
+    "what you can't do with network policies"), and SaaS endpoints such as Google OAuth or Stripe
+    sit behind changing CDN addresses, so the inventory's ``cidrs`` default to the public internet
+    on the declared port only.
+    """
+    net = ipaddress.ip_network(cidr)
+    carved = [r for r in PRIVATE_RANGES if ipaddress.ip_network(r).subnet_of(net)]
+    block: dict = {"cidr": cidr}
+    if carved:
+        block["except"] = carved
+    return {"ipBlock": block}
 
 
 def _namespace_peer(namespace: str) -> dict:
@@ -56,6 +74,12 @@ def _egress_rules(ctx: ComponentContext) -> list[dict]:
                           "ports": [{"port": endpoint.port, "protocol": dep.protocol}]})
         elif dep.name in enabled:
             rules.append({"to": [{"podSelector": {"matchLabels": selector_labels(target, ctx.env)}}], "ports": ports})
+    # One rule per distinct (destination, port): Google and LinkedIn OAuth both come out as the public
+    # internet on 443.
+    for ext in sorted(ctx.component.external_egress, key=lambda x: x.name):
+        rule = {"to": [external_peer(cidr) for cidr in ext.cidrs], "ports": [{"port": ext.port, "protocol": ext.protocol}]}
+        if rule not in rules:
+            rules.append(rule)
     return rules
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 from gitops.quantity import parse_quantity
@@ -124,17 +125,35 @@ def _is_job(ctx: ComponentContext) -> bool:
     return ctx.component.kind in ("job", "cronjob")
 
 
+# The request and latency queries, shared by the alerts, the dashboard and the canary analysis
+# (charts/analysis.py): ``selector(**extra)`` returns the label selector of the series to read.
+
+def error_ratio_query(counter: str, selector: Callable[..., str], window: str = RATE_WINDOW,
+                      *, no_errors_is_zero: bool = False) -> str:
+    """Share of 5xx among the requests counted by ``counter``."""
+    errors = f"sum(rate({counter}{selector(status__re='5..')}[{window}]))"
+    if no_errors_is_zero:  # a status="5xx" series exists only after the first error
+        errors = f"({errors} or vector(0))"
+    return f"{errors} / sum(rate({counter}{selector()}[{window}]))"
+
+
+def p95_latency_query(histogram: str, selector: Callable[..., str], window: str = RATE_WINDOW) -> str:
+    return f"histogram_quantile(0.95, sum by (le) (rate({histogram}_bucket{selector()}[{window}])))"
+
+
+def pods_selector(ctx: ComponentContext, pod_regex: str) -> Callable[..., str]:
+    """Series of the pods whose name matches ``pod_regex``, whichever Service they were scraped through."""
+    return lambda **extra: _sel(namespace=ctx.namespace, pod__re=pod_regex, **extra)
+
+
 def _errors_expr(ctx: ComponentContext) -> str:
-    counter = ctx.component.alerting.requests_counter
-    return (f"sum(rate({counter}{app_selector(ctx, status__re='5..')}[{RATE_WINDOW}]))"
-            f" / sum(rate({counter}{app_selector(ctx)}[{RATE_WINDOW}]))"
-            f" > {ctx.component.alerting.error_ratio:g}")
+    return (error_ratio_query(ctx.component.alerting.requests_counter, partial(app_selector, ctx))
+            + f" > {ctx.component.alerting.error_ratio:g}")
 
 
 def _latency_expr(ctx: ComponentContext) -> str:
-    hist = ctx.component.alerting.latency_histogram
-    return (f"histogram_quantile(0.95, sum by (le) (rate({hist}_bucket{app_selector(ctx)}[{RATE_WINDOW}])))"
-            f" > {ctx.component.alerting.p95_latency_seconds:g}")
+    return (p95_latency_query(ctx.component.alerting.latency_histogram, partial(app_selector, ctx))
+            + f" > {ctx.component.alerting.p95_latency_seconds:g}")
 
 
 def _pct(ratio: float) -> str:
@@ -373,8 +392,7 @@ def dashboard_panels(ctx: ComponentContext) -> list[dict]:
             _target(f"sum by (status) (rate({counter}{app_selector(ctx)}[{RATE_WINDOW}]))", "{{status}}"),
         ], f"Requests per second from {counter}, by status."))
         panels.append(_panel("5xx error ratio", "percentunit", [
-            _target(f"sum(rate({counter}{app_selector(ctx, status__re='5..')}[{RATE_WINDOW}]))"
-                    f" / sum(rate({counter}{app_selector(ctx)}[{RATE_WINDOW}]))", "5xx ratio"),
+            _target(error_ratio_query(counter, partial(app_selector, ctx)), "5xx ratio"),
         ], "HighErrorRatio fires above the red line for 10 minutes.", c.alerting.error_ratio))
     if scrapes(ctx) and hist:
         panels.append(_panel("Latency", "s", [
@@ -403,6 +421,13 @@ def dashboard_panels(ctx: ComponentContext) -> list[dict]:
                     f"memory (target {auto.memory_utilization}%)"),
         ], "Average usage as a share of requests: what the HPA compares to its targets. "
            "Below 30% for a month: lower the request (monthly review)."))
+    elif _long_running(ctx) and ctx.delivery.progressive:
+        # kube-state-metrics knows no Rollouts; the Rollouts controller exports these (its own namespace
+        # label becomes exported_namespace, see charts/rollouts_dashboard.py).
+        panels.append(_panel("Replicas", "short", [
+            _target(f"rollout_info_replicas_available{_sel(exported_namespace=ctx.namespace, name=ctx.name)}", "available"),
+            _target(f"rollout_info_replicas_desired{_sel(exported_namespace=ctx.namespace, name=ctx.name)}", "desired"),
+        ], "Fixed replica count (no HPA), from the Argo Rollouts controller."))
     elif _long_running(ctx):
         panels.append(_panel("Replicas", "short", [
             _target(f"kube_deployment_status_replicas_available{_sel(namespace=ctx.namespace, deployment=ctx.name)}", "available"),

@@ -20,6 +20,10 @@ WAVE_NAMESPACE = "-20"
 WAVE_GUARDRAILS = "-10"
 EXTERNAL_SECRETS_NAMESPACE = "external-secrets"
 ACME_SOLVER_PORT = 8089
+# The cluster-scoped objects (Namespace, ClusterSecretStore) hold everything else: never deleted
+# with an Application (`argocd app delete` cascades by default), pruned only after someone confirms
+# (Argo CD docs user-guide/sync-options.md "No Resource Deletion", "Resource Pruning With Confirmation").
+PROTECTED_SYNC_OPTIONS = "Delete=false,Prune=confirm"
 
 
 def _meta(env: Environment, name: str, *, namespaced: bool = True, wave: str = WAVE_GUARDRAILS, labels: dict | None = None) -> dict:
@@ -27,6 +31,8 @@ def _meta(env: Environment, name: str, *, namespaced: bool = True, wave: str = W
             "annotations": {"argocd.argoproj.io/sync-wave": wave}}
     if namespaced:
         meta["namespace"] = env.namespace
+    else:
+        meta["annotations"]["argocd.argoproj.io/sync-options"] = PROTECTED_SYNC_OPTIONS
     return meta
 
 

@@ -5,18 +5,26 @@ from .base import emit
 from .context import HTTP_PORT_NAME, ComponentContext
 
 
+def service(ctx: ComponentContext, name: str | None = None) -> dict:
+    """The component's Service; ``name`` for the canary/preview Services of a Rollout (charts/rollout.py)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": ctx.metadata(name),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": ctx.selector,
+            "ports": [{"name": HTTP_PORT_NAME, "port": ctx.component.port,
+                       "targetPort": HTTP_PORT_NAME, "protocol": "TCP"}],
+        },
+    }
+
+
+def has_service(ctx: ComponentContext) -> bool:
+    return bool(ctx.component.is_serving and ctx.component.port)
+
+
 class ServiceEndpoint:
     def __init__(self, chart, ctx: ComponentContext):
-        if not (ctx.component.is_serving and ctx.component.port):
-            return
-        emit(chart, {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": ctx.metadata(),
-            "spec": {
-                "type": "ClusterIP",
-                "selector": ctx.selector,
-                "ports": [{"name": HTTP_PORT_NAME, "port": ctx.component.port,
-                           "targetPort": HTTP_PORT_NAME, "protocol": "TCP"}],
-            },
-        })
+        if has_service(ctx):
+            emit(chart, service(ctx))

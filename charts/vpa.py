@@ -42,7 +42,7 @@ def vertical_pod_autoscaler(ctx: ComponentContext) -> dict:
         "kind": "VerticalPodAutoscaler",
         "metadata": ctx.metadata(),
         "spec": {
-            "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": ctx.name},
+            "targetRef": ctx.workload_ref,
             "updatePolicy": {"updateMode": "Off"},
             "resourcePolicy": {"containerPolicies": [{
                 "containerName": ctx.name,

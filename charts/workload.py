@@ -98,7 +98,7 @@ def container(ctx: ComponentContext, mounts: list[dict]) -> dict:
         spec["livenessProbe"] = _probe(c.health.liveness_path, period=10, failure=3)
         spec["readinessProbe"] = _probe(c.health.readiness_path, period=5, failure=3)
         # Slow starts (migrations, model loading) get time without a lax liveness probe.
-        spec["startupProbe"] = _probe(c.health.liveness_path, period=5, failure=30)
+        spec["startupProbe"] = _probe(c.health.startup, period=5, failure=30)
     return spec
 
 
@@ -147,7 +147,7 @@ class Workload:
 
     def __init__(self, chart, ctx: ComponentContext):
         kind = ctx.component.kind
-        if ctx.component.is_long_running:
+        if ctx.component.is_long_running and not ctx.delivery.progressive:  # else a Rollout (charts/rollout.py)
             emit(chart, self._deployment(ctx))
         elif kind == "job":
             emit(chart, self._job(ctx))

@@ -31,12 +31,10 @@ def kustomization(files: list[str]) -> bytes:
 
 def render_argocd_objects(platform: Platform, env: Environment) -> tuple[list[dict], list[dict]]:
     """(top-level objects, ClusterIssuers), resolved through cdk8s."""
-    import cdk8s
-
     from charts.argocd import ISSUERS_DIR, ArgoCDEnvironment
-    from charts.base import new_chart
+    from charts.base import new_app, new_chart
 
-    app = cdk8s.App(outdir=tempfile.gettempdir())
+    app = new_app(outdir=tempfile.gettempdir())  # cdk8s (and Node) only when a chart needs it
     chart = new_chart(app, f"{env.name}-argocd")
     issuers = new_chart(app, f"{env.name}-argocd-{ISSUERS_DIR}")
     ArgoCDEnvironment(chart, issuers, platform, env)

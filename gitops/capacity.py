@@ -15,6 +15,17 @@ the allocatable capacity of the node group at ``nodeCapacity.max``; or one pod's
 one node's allocatable capacity (it could never be scheduled).
 
 Allocatable capacity of a node = ``cpuPerNode``/``memoryPerNode`` minus the system reserve below.
+
+Minimum and maximum nodes: the Cluster Autoscaler (infra/terraform/modules/cluster/controllers.tf)
+resizes the node group between ``nodeCapacity.min`` and ``nodeCapacity.max``; it adds a node only
+when a pod is Pending for lack of room, and a new node takes minutes to join. So the report gives the
+allocatable capacity at both sizes and the nodes each load level needs (a lower bound: requests
+divided by one node's allocatable CPU and memory, ignoring bin-packing losses):
+- HPA maximum beyond ``nodeCapacity.max``: error (above);
+- HPA minimum beyond ``nodeCapacity.min``: warning, every start or restart of the environment waits
+  for scale-ups;
+- HPA maximum (or max + surge) beyond ``nodeCapacity.min``: info, peaks wait for the autoscaler
+  (raise ``min`` if the minutes matter).
 """
 from __future__ import annotations
 
@@ -37,6 +48,13 @@ from .resolve import resolve
 SYSTEM_RESERVE_FRACTION = Decimal("0.10")
 DAEMONSET_CPU = Decimal("0.25")
 DAEMONSET_MEMORY = Decimal(512 * 2**20)
+# The platform's own Deployments share the node group with the environment namespace (requests, HA):
+# Prometheus 500m/1Gi, Alertmanager 2 x 200m/256Mi, prometheus-adapter 2 x 150m/256Mi, cert-manager
+# 2 x 100m/128Mi (charts/addons.py); Argo CD, ingress-nginx, Cluster Autoscaler, CoreDNS and the EBS CSI
+# controller (Terraform), Grafana, the operators, metrics-server and the VPA recommender. About 3 CPU
+# and 6Gi together; counted once per cluster when sizing nodes.
+PLATFORM_CPU = Decimal(3)
+PLATFORM_MEMORY = Decimal(6 * 2**30)
 ROLLING_SURGE_FRACTION = Decimal(ROLLING_MAX_SURGE_PERCENT) / 100
 
 RESOURCES = ("requests.cpu", "requests.memory", "limits.cpu", "limits.memory", "pods")
@@ -122,6 +140,9 @@ CAPACITY_RULES = {
     "CAP002": "quota holds the rolling-update surge at the HPA maximum",
     "CAP003": "node group holds the HPA maximum",
     "CAP004": "a pod fits on one node",
+    "CAP005": "node group holds the HPA maximum plus the platform add-ons",
+    "CAP006": "the node group's minimum holds the HPA minima",
+    "CAP007": "the node group's minimum holds the HPA maxima (else the autoscaler scales up at peaks)",
 }
 
 
@@ -149,11 +170,22 @@ class NodeGroup:
     def allocatable(self, nodes: int) -> tuple[Decimal, Decimal]:
         return self.allocatable_cpu_per_node * nodes, self.allocatable_memory_per_node * nodes
 
+    def nodes_needed(self, usage: "Usage") -> int:
+        """Fewest nodes whose allocatable CPU and memory hold the requests plus the platform add-ons
+        (a lower bound: bin-packing losses are ignored)."""
+        cpu, mem = self.allocatable_cpu_per_node, self.allocatable_memory_per_node
+        if cpu <= 0 or mem <= 0:
+            return 0
+        return max(math.ceil((usage.requests_cpu + PLATFORM_CPU) / cpu), math.ceil((usage.requests_memory + PLATFORM_MEMORY) / mem))
+
     def as_dict(self) -> dict:
         cpu_max, mem_max = self.allocatable(self.nodes_max)
+        cpu_min, mem_min = self.allocatable(self.nodes_min)
         return {"instance_type": self.instance_type, "nodes_min": self.nodes_min, "nodes_max": self.nodes_max,
                 "allocatable_cpu_millicores_per_node": int(self.allocatable_cpu_per_node * 1000),
                 "allocatable_memory_bytes_per_node": int(self.allocatable_memory_per_node),
+                "allocatable_cpu_millicores_at_min": int(cpu_min * 1000),
+                "allocatable_memory_bytes_at_min": int(mem_min),
                 "allocatable_cpu_millicores_at_max": int(cpu_max * 1000),
                 "allocatable_memory_bytes_at_max": int(mem_max)}
 
@@ -196,6 +228,9 @@ class EnvCapacity:
             "at_min": self.at_min.as_dict(), "at_max": self.at_max.as_dict(),
             "at_max_with_surge": self.at_surge.as_dict(), "quota": self.quota.as_dict(),
             "nodes": self.nodes.as_dict(), "findings": [f.as_dict() for f in self.findings],
+            "nodes_needed": {"at_min": self.nodes.nodes_needed(self.at_min), "at_max": self.nodes.nodes_needed(self.at_max),
+                             "at_max_with_surge": self.nodes.nodes_needed(self.at_surge)},
+            "platform_addons": {"cpu_millicores": int(PLATFORM_CPU * 1000), "memory_bytes": int(PLATFORM_MEMORY)},
             "system_reserve": {"fraction": str(SYSTEM_RESERVE_FRACTION),
                                "daemonset_cpu_millicores": int(DAEMONSET_CPU * 1000),
                                "daemonset_memory_bytes": int(DAEMONSET_MEMORY)},
@@ -260,6 +295,7 @@ def _findings(env: str, components: tuple[ComponentCapacity, ...], quota: Usage,
                                     f"{resource} at HPA max needs {show(resource, need)}, {nodes.nodes_max} x {nodes.instance_type} "
                                     f"offer {show(resource, cap)} allocatable after the system reserve; the HPA maximum cannot fit",
                                     "raise nodeCapacity.max or the instance type, or lower autoscaling.maxReplicas"))
+    findings.extend(_node_range_findings(env, at_min, at_max, at_surge, nodes))
     for c in components:
         if c.per_pod.requests_cpu > nodes.allocatable_cpu_per_node or c.per_pod.requests_memory > nodes.allocatable_memory_per_node:
             findings.append(_finding("CAP004", "error", env, "nodes.pod",
@@ -267,6 +303,33 @@ def _findings(env: str, components: tuple[ComponentCapacity, ...], quota: Usage,
                                     f"({format_cpu(nodes.allocatable_cpu_per_node)}/{format_memory(nodes.allocatable_memory_per_node)}); it can never be scheduled",
                                     f"lower {c.name}'s requests or choose a larger nodeCapacity.instanceType"))
     return findings
+
+
+def _node_range_findings(env: str, at_min: Usage, at_max: Usage, at_surge: Usage, nodes: NodeGroup) -> list[Finding]:
+    """How the load levels compare with the node group's minimum size (the maximum is checked above)."""
+    out = []
+    need_min, need_max, need_surge = nodes.nodes_needed(at_min), nodes.nodes_needed(at_max), nodes.nodes_needed(at_surge)
+    group = f"{nodes.nodes_min}-{nodes.nodes_max} x {nodes.instance_type}"
+    cpu_cap, mem_cap = nodes.allocatable(nodes.nodes_max)
+    if need_max > nodes.nodes_max and at_max.requests_cpu <= cpu_cap and at_max.requests_memory <= mem_cap:
+        out.append(_finding("CAP005", "error", env, "nodes.max",
+                           f"the HPA maxima plus the platform add-ons ({format_cpu(PLATFORM_CPU)} CPU / {format_memory(PLATFORM_MEMORY)}) "
+                           f"need at least {need_max} nodes, the node group stops at {nodes.nodes_max} ({group})", "raise nodeCapacity.max"))
+    if need_min > nodes.nodes_min:
+        out.append(_finding("CAP006", "warning", env, "nodes.min",
+                           f"the HPA minima need at least {need_min} nodes, the node group starts at {nodes.nodes_min} ({group}): "
+                           "every start waits for the Cluster Autoscaler", "raise nodeCapacity.min"))
+    scale_up = (f"the Cluster Autoscaler adds nodes up to {nodes.nodes_max}, a few minutes per scale-up while new pods "
+                "stay Pending")
+    if need_max > nodes.nodes_min:
+        out.append(_finding("CAP007", "info", env, "nodes.scale-up",
+                           f"the minimum of {nodes.nodes_min} nodes cannot hold the HPA maxima: they need at least {need_max} nodes "
+                           f"({need_surge} with the rolling-update surge); {scale_up}", "raise nodeCapacity.min if peaks cannot wait"))
+    elif need_surge > nodes.nodes_min:
+        out.append(_finding("CAP007", "info", env, "nodes.scale-up",
+                           f"the minimum of {nodes.nodes_min} nodes holds the HPA maxima only without the rolling-update surge, "
+                           f"which needs at least {need_surge} nodes; {scale_up}", "raise nodeCapacity.min if peaks cannot wait"))
+    return out
 
 
 def environment_capacity(platform: Platform, env: Environment) -> EnvCapacity:
@@ -295,13 +358,15 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def summary_rows(cap: EnvCapacity) -> list[list[str]]:
-    cpu_cap, mem_cap = cap.nodes.allocatable(cap.nodes.nodes_max)
+    n = cap.nodes
     rows = []
     for label, usage in (("at HPA min", cap.at_min), ("at HPA max", cap.at_max),
                          ("at max + surge", cap.at_surge), ("ResourceQuota", cap.quota)):
         rows.append([label, *(show(r, usage.get(r)) for r in RESOURCES)])
-    rows.append([f"nodes ({cap.nodes.nodes_max} x {cap.nodes.instance_type}, allocatable)",
-                 human_cpu(cpu_cap), human_memory(mem_cap), "-", "-", "-"])
+    for which, count in (("min", n.nodes_min), ("max", n.nodes_max)):
+        cpu_cap, mem_cap = n.allocatable(count)
+        rows.append([f"nodes at {which} ({count} x {n.instance_type}, allocatable)",
+                     human_cpu(cpu_cap), human_memory(mem_cap), "-", "-", "-"])
     return rows
 
 
@@ -316,10 +381,14 @@ def render_text(caps: list[EnvCapacity]) -> str:
             [[c.name, c.scaling, str(c.min_pods), str(c.max_pods), c.requests, c.limits] for c in cap.components]))
         lines.append("")
         lines.extend("  " + line for line in _table(["", *RESOURCES], summary_rows(cap)))
+        lines.append(f"  nodes needed (requests / allocatable per node): {n.nodes_needed(cap.at_min)} at HPA min, "
+                     f"{n.nodes_needed(cap.at_max)} at HPA max, {n.nodes_needed(cap.at_surge)} at max + surge "
+                     f"(node group {n.nodes_min}-{n.nodes_max})")
         for f in cap.findings:
             lines.append(f"  {f}")
         lines.append(f"  {'OK: the HPA maximum fits' if cap.ok else 'FAIL: the HPA maximum does not fit'}")
         lines.append("")
     lines.append(f"System reserve per node: {int(SYSTEM_RESERVE_FRACTION * 100)}% of CPU and memory (kubelet, system, "
-                 f"eviction) plus {format_cpu(DAEMONSET_CPU)} CPU / {format_memory(DAEMONSET_MEMORY)} for DaemonSets.")
+                 f"eviction) plus {format_cpu(DAEMONSET_CPU)} CPU / {format_memory(DAEMONSET_MEMORY)} for DaemonSets; "
+                 f"nodes needed also count the platform add-ons ({format_cpu(PLATFORM_CPU)} CPU / {format_memory(PLATFORM_MEMORY)}).")
     return "\n".join(lines) + "\n"

@@ -34,6 +34,7 @@ COMMAND_MODULES = {
     "rollback": "promote",
     "schemas": "schemas",
     "status": "status",
+    "sync-plan": "syncplan",
     "synth": "synth",
     "validate": "validate",
 }

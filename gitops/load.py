@@ -5,6 +5,7 @@ field path, and expected vs found. Nothing is written by this module.
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from dataclasses import replace
@@ -16,6 +17,7 @@ from jsonschema import Draft202012Validator, ValidationError
 from jsonschema import validators as jsonschema_validators
 from referencing import Registry, Resource
 
+from .delivery import settings_problems as delivery_problems
 from .errors import InputError, Problem
 from .inputcheck import file_size_problem, string_problems
 from .namespaces import reserved_namespaces
@@ -26,6 +28,8 @@ from .model import (
     Platform, Quota, Resources, SecretRef, SecretStore, Volume,
 )
 from .model import ArgoCDSettings, SyncWindow
+from .model import ExternalEgress, Unauthenticated
+from .model import CanaryStep, DeliverySettings
 from .schema_errors import describe, missing_field, most_specific, short, unknown_fields, unknown_fields_message
 from .yamlsource import SourceDoc, load_yaml
 
@@ -232,12 +236,14 @@ def _component(d: dict, file: str) -> Component:
         runtime=d.get("runtime", ""),
         source_path=source.get("path"),
         source_repository=source.get("repository"),
+        runs_before=d.get("runsBefore"),
         dockerfile=source.get("dockerfile"),
         image_repository=d.get("image"),
         build_command=d.get("build"),
         start_command=d.get("start"),
         port=d.get("port"),
-        health=Health(health["liveness"], health["readiness"]) if health else None,
+        health=Health(health["liveness"], health["readiness"], health.get("startup"),
+                      tuple(health.get("aggregates", ()))) if health else None,
         metrics=Metrics(path=metrics.get("path", schema_default("component", "metrics", "path"))) if metrics is not None else None,
         env=tuple(
             EnvVar(name=e["name"], value=e.get("value"), secret=_secret(e["name"], name, e.get("secret")),
@@ -269,7 +275,22 @@ def _component(d: dict, file: str) -> Component:
         cloud_identity=d.get("cloudIdentity", schema_default("component", "cloudIdentity")),
         engine=d.get("engine"),
         source_file=file,
+        unauthenticated=_unauthenticated(d.get("unauthenticated")),
+        external_egress=tuple(
+            ExternalEgress(x["name"], tuple(x["hosts"]), x["port"],
+                           tuple(x.get("cidrs", schema_default("component", "externalEgress", "[]", "cidrs"))),
+                           x.get("protocol", schema_default("component", "externalEgress", "[]", "protocol")),
+                           x.get("description", ""))
+            for x in d.get("externalEgress", ())
+        ),
+        delivery=_delivery(d.get("delivery")),
     )
+
+
+def _unauthenticated(d: dict | None) -> Unauthenticated | None:
+    if d is None:
+        return None
+    return Unauthenticated(tuple(d["paths"]), tuple(d.get("exemptPathsEnv", ())))
 
 
 def _environment(d: dict, file: str, components: dict[str, Component]) -> Environment:
@@ -290,6 +311,7 @@ def _environment(d: dict, file: str, components: dict[str, Component]) -> Enviro
             secret_keys=tuple(sorted(
                 (k, SecretRef(v["key"], v.get("property", k))) for k, v in (s.get("secrets") or {}).items()
             )),
+            delivery=_delivery(s.get("delivery")),
         )))
     q, lr, nc = d["quota"], d["limitRange"], d["nodeCapacity"]
     return Environment(
@@ -327,6 +349,18 @@ def _environment(d: dict, file: str, components: dict[str, Component]) -> Enviro
         argocd=_argocd(d.get("argocd") or {}),
         soak=d.get("soak", schema_default("environment", "soak")),
         prometheus=(d.get("prometheus") or {}).get("server"),
+        delivery=_delivery(d.get("delivery")),
+    )
+
+
+def _delivery(d: dict | None) -> DeliverySettings:
+    d = d or {}
+    steps = d.get("steps")
+    return DeliverySettings(
+        strategy=d.get("strategy"),
+        steps=None if steps is None else tuple(CanaryStep(x.get("setWeight"), x.get("pause")) for x in steps),
+        analysis=d.get("analysis"),
+        auto_promotion=d.get("autoPromotion"),
     )
 
 
@@ -509,9 +543,51 @@ def _check_components(docs: list[SourceDoc], components: dict[str, Component], b
         if c.autoscaling and c.autoscaling.custom_metrics and c.metrics is None:
             problems.append(Problem(doc.file, "autoscaling/customMetrics",
                                     "custom metrics need a scraped metrics endpoint: declare metrics: {path: ...}", doc.line_of(("autoscaling", "customMetrics"))))
+        problems.extend(_check_probes_and_auth(doc, c))
+        problems.extend(delivery_problems(doc.file, ("delivery",), c.delivery, doc.line_of, c.kind))
+        if c.runs_before is not None:
+            problems.extend(_check_runs_before(doc, c, components, broken))
         names = [m.name for m in (c.autoscaling.custom_metrics if c.autoscaling else ())]
         if len(names) != len(set(names)):
             problems.append(Problem(doc.file, "autoscaling/customMetrics", "duplicate custom metric name", doc.line_of(("autoscaling", "customMetrics"))))
+    return problems
+
+
+def _check_probes_and_auth(doc: SourceDoc, c: Component) -> list[Problem]:
+    """Liveness never depends on other services; probes and the scrape reach the app without credentials."""
+    problems = []
+    if c.health:
+        for key, path in (("liveness", c.health.liveness_path), ("startup", c.health.startup)):
+            if path in c.health.aggregating_paths:
+                field = key if key == "liveness" or c.health.startup_path else "liveness"
+                problems.append(Problem(doc.file, f"health/{field}",
+                                        f"expected an endpoint that checks only this process for the {key} probe, found {path!r}, "
+                                        "which health/aggregates lists as depending on other services (one backend outage would "
+                                        "restart every pod)", doc.line_of(("health", field))))
+    for i, x in enumerate(doc.data.get("externalEgress", ())):
+        for j, cidr in enumerate(x.get("cidrs", ())):
+            try:
+                ipaddress.ip_network(cidr, strict=True)
+            except ValueError as exc:
+                problems.append(Problem(doc.file, f"externalEgress/{i}/cidrs/{j}", f"expected an IPv4 network, found {cidr!r} ({exc})",
+                                        doc.line_of(("externalEgress", i, "cidrs", j))))
+    if c.unauthenticated is None:
+        return problems
+    needed = dict(c.health.probe_paths) if c.health else {}
+    if c.metrics:
+        needed["metrics scrape"] = c.metrics.path
+    for what, path in needed.items():
+        if path not in c.unauthenticated.paths:
+            problems.append(Problem(doc.file, "unauthenticated/paths",
+                                    f"expected the {what} path {path} among the unauthenticated paths (the kubelet and Prometheus "
+                                    f"send no credentials), found {', '.join(c.unauthenticated.paths)}",
+                                    doc.line_of(("unauthenticated", "paths"))))
+    declared = {e.name for e in c.env}
+    for i, var in enumerate(c.unauthenticated.exempt_paths_env):
+        if var in declared:
+            problems.append(Problem(doc.file, f"unauthenticated/exemptPathsEnv/{i}",
+                                    f"{var} is generated from unauthenticated/paths; expected it not to be declared under env too",
+                                    doc.line_of(("unauthenticated", "exemptPathsEnv", i))))
     return problems
 
 
@@ -535,6 +611,7 @@ def _check_environments(docs: list[SourceDoc], envs: dict[str, Environment], com
             problems.append(Problem(doc.file, "promotesFrom", f"expected one of {', '.join(sorted(envs))}, found unknown environment {env.promotes_from!r}", doc.line_of(("promotesFrom",))))
         if env.promotes_from == env.name:
             problems.append(Problem(doc.file, "promotesFrom", "an environment cannot promote from itself", doc.line_of(("promotesFrom",))))
+        problems.extend(delivery_problems(doc.file, ("delivery",), env.delivery, doc.line_of))
         source = envs.get(env.promotes_from) if env.promotes_from else None
         metric_series: dict[str, tuple[str, str]] = {}  # adapter metric name -> (series, first component)
         for cname, s in env.components:
@@ -564,6 +641,7 @@ def _check_environments(docs: list[SourceDoc], envs: dict[str, Environment], com
                 problems.append(Problem(doc.file, "/".join(path + ("image",)), "an enabled component needs image.tag", doc.line_of(path)))
             elif env.requires_digest and not s.image.digest:
                 problems.append(Problem(doc.file, "/".join(path + ("image", "digest")), f"environment {env.name} requires images pinned by digest ({_digest_reason(env)}); found tag {s.image.tag!r} without digest", doc.line_of(path + ("image",))))
+            problems.extend(delivery_problems(doc.file, path + ("delivery",), s.delivery, doc.line_of, comp.kind))
             auto = s.autoscaling or comp.autoscaling
             for m in auto.custom_metrics if auto else ():
                 # One Prometheus Adapter rule per metric name: two series under one name cannot both be served.
@@ -580,6 +658,11 @@ def _check_environments(docs: list[SourceDoc], envs: dict[str, Environment], com
                                         doc.line_of(path + ("autoscaling",))))
             if auto and auto.min_replicas > auto.max_replicas:
                 problems.append(Problem(doc.file, "/".join(path + ("autoscaling",)), f"expected min <= max, found min {auto.min_replicas} > max {auto.max_replicas}", doc.line_of(path + ("autoscaling",))))
+            if comp.runs_before is not None and comp.runs_before in components and not getattr(env.settings(comp.runs_before), "enabled", False):
+                problems.append(Problem(doc.file, "/".join(path + ("enabled",)),
+                                        f"{cname} runs before {comp.runs_before} (inventory runsBefore) as a hook of its "
+                                        f"Application; expected {comp.runs_before} enabled here too, found it disabled or absent",
+                                        doc.line_of(path + ("enabled",))))
             declared = {e.name for e in comp.env}
             for key, _ in s.env:
                 if key not in declared:
@@ -603,6 +686,22 @@ def _check_environments(docs: list[SourceDoc], envs: dict[str, Environment], com
             if bname not in components or components[bname].kind != "backing":
                 problems.append(Problem(doc.file, f"backing/{bname}", f"expected a backing service from the inventory, found {bname!r}", doc.line_of(("backing", bname))))
     return problems
+
+
+def _check_runs_before(doc: SourceDoc, c: Component, components: dict[str, Component], broken: set[str]) -> list[Problem]:
+    """runsBefore names a long-running component, and only jobs have it (a hook runs to completion)."""
+    where, line = "runsBefore", doc.line_of(("runsBefore",))
+    if c.kind != "job":
+        return [Problem(doc.file, where, f"only job components run as a hook before a workload; this one is {c.kind!r}", line)]
+    target = components.get(c.runs_before)
+    if target is None:
+        if c.runs_before in broken:
+            return []
+        return [Problem(doc.file, where, f"expected the name of an inventory component, found unknown {c.runs_before!r}", line)]
+    if not target.is_long_running:
+        return [Problem(doc.file, where, f"expected a long-running component (api, frontend, worker), found {target.name!r} "
+                        f"of kind {target.kind!r}", line)]
+    return []
 
 
 def _plain_secret(file: str, path: tuple, var: EnvVar, value: str | None, doc: SourceDoc) -> list[Problem]:

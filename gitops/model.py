@@ -96,8 +96,58 @@ class Volume:
 
 @dataclass(frozen=True)
 class Health:
+    """Which endpoint each probe calls (inventory ``health``).
+
+    ``aggregating_paths`` answer for other services too (the api-gateway's ``/health`` returns 503
+    when one upstream is down): a liveness or startup probe there restarts healthy pods during a
+    backend outage, so the loader refuses it.
+    """
+
     liveness_path: str
     readiness_path: str
+    startup_path: str | None = None   # None: the liveness endpoint
+    aggregating_paths: tuple[str, ...] = ()
+
+    @property
+    def startup(self) -> str:
+        return self.startup_path or self.liveness_path
+
+    @property
+    def probe_paths(self) -> dict[str, str]:
+        return {"livenessProbe": self.liveness_path, "readinessProbe": self.readiness_path,
+                "startupProbe": self.startup}
+
+
+@dataclass(frozen=True)
+class Unauthenticated:
+    """Paths the app must answer without credentials (probes, Prometheus) and the env vars the app
+    reads its auth-exempt path list from (comma-separated), generated from ``paths``."""
+
+    paths: tuple[str, ...]
+    exempt_paths_env: tuple[str, ...] = ()
+
+
+# Never reachable through a component's declared external egress (charts/network.py opens it,
+# XRF023 checks it): the VPC and pod networks (RFC 1918, the RFC 6598 shared space used for secondary
+# pod CIDRs) and link-local, which holds the instance metadata service 169.254.169.254. Backing
+# services in the VPC get their own rule (the environment's backing endpoint cidr).
+PRIVATE_RANGES = ("10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16")
+
+
+@dataclass(frozen=True)
+class ExternalEgress:
+    """Traffic a component sends outside the cluster and the VPC (inventory ``externalEgress``).
+
+    NetworkPolicy matches IP blocks only, never DNS names: ``hosts`` documents what the app calls,
+    ``cidrs`` is what the policy opens (the private ranges are always carved out).
+    """
+
+    name: str
+    hosts: tuple[str, ...]
+    port: int
+    cidrs: tuple[str, ...]
+    protocol: str
+    description: str
 
 
 @dataclass(frozen=True)
@@ -113,6 +163,27 @@ class Alerting:
     p95_latency_seconds: float
     latency_histogram: str | None = None
     requests_counter: str | None = None
+
+
+@dataclass(frozen=True)
+class CanaryStep:
+    """One canary step: shift ``set_weight`` percent to the new version, or pause (``""``: until promoted)."""
+
+    set_weight: int | None = None
+    pause: str | None = None
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """A ``delivery:`` block as written (inventory, environment, or environment component); None = unset.
+
+    gitops/delivery.py merges the levels into the effective ``Delivery``.
+    """
+
+    strategy: Literal["rolling", "canary", "blueGreen"] | None = None
+    steps: tuple[CanaryStep, ...] | None = None
+    analysis: bool | None = None
+    auto_promotion: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +220,12 @@ class Component:
     source_file: str = ""
     # "owner/name" of the application repository holding source_path (inventory source.repository).
     source_repository: str | None = None
+    unauthenticated: Unauthenticated | None = None
+    external_egress: tuple[ExternalEgress, ...] = ()
+    delivery: DeliverySettings = DeliverySettings()
+    # Jobs only: the long-running component whose Application runs this Job as a Sync hook
+    # before rolling its workload (inventory runsBefore; charts/syncorder.py, docs/argocd.md).
+    runs_before: str | None = None
 
     @property
     def is_workload(self) -> bool:
@@ -193,6 +270,7 @@ class ComponentSettings:
     autoscaling: Autoscaling | None = None
     env: tuple[tuple[str, str], ...] = ()
     secret_keys: tuple[tuple[str, SecretRef], ...] = ()
+    delivery: DeliverySettings = DeliverySettings()
 
 
 @dataclass(frozen=True)
@@ -294,6 +372,7 @@ class Environment:
     source_file: str = ""
     decommissioned: tuple[str, ...] = ()
     aws_account_id: str | None = None
+    delivery: DeliverySettings = DeliverySettings()
     # The one definition of "production", computed once by the loader from the promotion chain: the end of a
     # chain (something promotes into it, nothing promotes out of it). Gates, policies and validation ask this.
     production: bool = False

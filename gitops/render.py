@@ -24,14 +24,13 @@ def render_environment_objects(platform: Platform, env: Environment,
 
     ``only`` limits rendering to some components (fast path for one changed service).
     """
-    import cdk8s  # noqa: F401  (heavy: loads jsii and starts Node)
-
-    from charts.base import new_chart
+    from charts.base import new_app, new_chart
     from charts.component import build_component
     from charts.context import ComponentContext
     from charts.platform import PlatformLayer
+    from charts.syncorder import place
 
-    app = cdk8s.App(outdir=tempfile.gettempdir())
+    app = new_app(outdir=tempfile.gettempdir())  # cdk8s (and Node) only when a chart needs it
     charts = {}
     if only is None or PLATFORM_DIR in only:
         chart = new_chart(app, f"{env.name}-{PLATFORM_DIR}")
@@ -43,7 +42,13 @@ def render_environment_objects(platform: Platform, env: Environment,
         chart = new_chart(app, f"{env.name}-{component.name}")
         build_component(chart, ComponentContext.of(platform, env, component))
         charts[component.name] = chart
-    return {folder: list(chart.to_json()) for folder, chart in charts.items()}
+    out = {folder: list(chart.to_json()) for folder, chart in charts.items()}
+    # Sync waves (and hook targets) of component objects: one table, charts/syncorder.py.
+    for folder, objects in out.items():
+        if folder != PLATFORM_DIR:
+            component = platform.component(folder)
+            out[folder] = [place(obj, component) for obj in objects]
+    return out
 
 
 def render_environment(platform: Platform, env: Environment, only: set[str] | None = None) -> dict[str, bytes]:

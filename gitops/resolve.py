@@ -33,6 +33,11 @@ def resolve(component: Component, env: Environment) -> Resolved:
         value = overrides.get(var.name, var.value)
         if value is not None:
             env_values.append((var.name, value))
+    # The app's auth-exempt path lists (e.g. the gateway's API_KEY_EXEMPT_PATHS, default "/health"
+    # only) come from the paths the inventory declares unauthenticated, so probes and Prometheus get in.
+    if component.unauthenticated:
+        exempt = ",".join(component.unauthenticated.paths)
+        env_values.extend((var, exempt) for var in component.unauthenticated.exempt_paths_env)
     secret_overrides = dict(settings.secret_keys) if settings else {}
     secret_refs = tuple(
         (var.name, secret_overrides.get(var.name, var.secret)) for var in component.secret_env

@@ -71,6 +71,10 @@ def build(root: Path | str, *, environ: Mapping[str, str] | None = None,
                 for e in platform.environments]
     by_env = {p["name"]: p for p in pipeline}
 
+    for row in rows:
+        # The Application that syncs the component: its own, or for a job that runs before a workload
+        # (inventory runsBefore: a Sync hook there, docs/argocd.md), the workload's.
+        row["application"] = platform.component(row["component"]).runs_before or row["component"]
     apps = _applications(root, platform, rows, warnings)
     _cells(platform, rows, apps)
     sources: dict = {}
@@ -112,7 +116,7 @@ def _applications(root: Path, platform, rows: list[dict], warnings: Collector) -
         for row in rows:
             if not row["versions"][env.name]:
                 continue
-            rel = f"argocd/{env.name}/application-{row['component']}.yaml"
+            rel = f"argocd/{env.name}/application-{row['application']}.yaml"
             try:
                 doc = yaml.load((root / rel).read_bytes(), Loader=_LOADER)
             except (OSError, yaml.YAMLError):
@@ -333,7 +337,7 @@ def _argocd(platform, environ: Mapping[str, str], rows: list[dict], by_env: dict
             continue
         for row in rows:
             if row["versions"][env.name]:
-                row["cells"][env.name]["links"]["argocd"] = target.app_url(row["component"])
+                row["cells"][env.name]["links"]["argocd"] = target.app_url(row["application"])
         state = {"state": "not-configured", "server": target.server, "server_from": target.server_from,
                  "message": f"no token ({target.env}: set ARGOCD_AUTH_TOKEN_{env.name.upper().replace('-', '_')} "
                             "or ARGOCD_AUTH_TOKEN): sync and health are not shown"}
@@ -359,7 +363,7 @@ def _query(client: ArgoCD, env: str, rows: list[dict], say: Callable[[str], None
             continue
         cell = row["cells"][env]
         try:
-            cell["argocd"] = client.application(row["component"]).as_dict()
+            cell["argocd"] = client.application(row["application"]).as_dict()
             answered += 1
         except ArgoCDNotFound as exc:
             cell["argocd"] = {"error": exc.kind, "message": str(exc)}

@@ -5,8 +5,10 @@ disappear, and a failure before the swap leaves the old folder exactly as it was
 """
 from __future__ import annotations
 
+import errno
 import os
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,33 +52,148 @@ def compare_tree(expected: dict[str, bytes], folder: Path, ignore: tuple[str, ..
     return diff
 
 
-def stage_tree(files: dict[str, bytes], target: Path) -> Path:
-    """Write ``files`` into a fresh temporary sibling of ``target``; returns its path."""
+STAGING_PREFIX = ".tmp-"   # a folder being written; never the live tree
+OLD_PREFIX = ".old-"       # the previous tree, only while the two-rename fallback swaps
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it (``os.umask`` can only be read by setting it)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def stage_tree(files: dict[str, bytes], target: Path, link_unchanged: set[str] = frozenset()) -> Path:
+    """Write ``files`` into a fresh temporary sibling of ``target``; returns its path.
+
+    mkdtemp creates 0700: the staging folder becomes the live folder, so it gets the mode any
+    folder gets under the umask (0755 under 022), like the files and subfolders inside it.
+    ``link_unchanged``: paths whose bytes equal ``target``'s copy are hard-linked from it instead
+    of written again (when its mode is the one a new file would get); the swap deletes only the
+    old name, so the content is shared, never changed.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".tmp-{target.name}-", dir=target.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{target.name}-", dir=target.parent))
+    file_mode = 0o666 & ~current_umask()
+    os.chmod(staging, 0o777 & ~current_umask())
     for rel, data in files.items():
         path = staging / rel
         path.parent.mkdir(parents=True, exist_ok=True)
+        if rel in link_unchanged:
+            try:
+                if (os.stat(target / rel).st_mode & 0o777) == file_mode:
+                    os.link(target / rel, path)
+                    continue
+            except OSError:
+                pass
         path.write_bytes(data)
     return staging
 
 
+def _renameat2_exchange():
+    """``renameat2(..., RENAME_EXCHANGE)`` through libc, or None where it does not exist.
+
+    Linux >= 3.15 swaps two paths in one step (man 2 rename, RENAME_EXCHANGE; glibc >= 2.28
+    exports the wrapper): a reader or a crash sees the old tree or the new one, never neither.
+    """
+    import ctypes
+    import ctypes.util
+
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    at_fdcwd, rename_exchange = -100, 2
+
+    def exchange(a: Path, b: Path) -> bool:
+        if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+            return True
+        err = ctypes.get_errno()
+        if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):  # file system or kernel without it
+            return False
+        raise OSError(err, os.strerror(err), str(b))
+    return exchange
+
+
+_EXCHANGE = _renameat2_exchange()
+
+
 def swap_in(staging: Path, target: Path) -> None:
-    """Replace ``target`` with ``staging`` using renames (atomic per folder on POSIX)."""
-    old = None
-    if target.exists():
-        old = target.parent / f".old-{target.name}-{os.getpid()}"
-        if old.exists():
-            shutil.rmtree(old)
-        os.replace(target, old)
+    """Replace the folder ``target`` with ``staging`` in one atomic step.
+
+    Linux: ``renameat2(RENAME_EXCHANGE)`` swaps the two folders, then the old tree (now at the
+    staging path) is deleted; a kill at any instant leaves ``target`` wholly old or wholly new
+    plus at most a ``.tmp-*`` folder, which ``clean_leftovers`` removes. A new ``target`` appears
+    with one ``rename(2)``. Fallback (no renameat2, e.g. macOS or a file system refusing it): two
+    renames through ``.old-<name>-<pid>``; a kill between them leaves ``target`` missing until the
+    next run, whose ``clean_leftovers`` puts the old tree back before anything else.
+    """
+    if not target.exists():
+        os.rename(staging, target)
+        return
+    if _EXCHANGE is not None and _EXCHANGE(staging, target):
+        shutil.rmtree(staging, ignore_errors=True)  # holds the old tree now
+        return
+    old = target.parent / f"{OLD_PREFIX}{target.name}-{os.getpid()}"
+    if old.exists():
+        shutil.rmtree(old)
+    os.replace(target, old)
     try:
         os.replace(staging, target)
     except OSError:
-        if old is not None:
-            os.replace(old, target)
+        os.replace(old, target)
         raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def clean_leftovers(folder: Path) -> list[Path]:
+    """Remove what an interrupted swap left in ``folder``; returns the paths it removed or restored.
+
+    ``.tmp-*`` is a staging folder (or, after an exchange, an old tree): always garbage.
+    ``.old-<name>-<pid>`` is the fallback's old tree: put back when ``<name>`` is missing
+    (the kill fell between the two renames), else garbage. Call only under the synth lock.
+    """
+    touched: list[Path] = []
+    if not folder.is_dir():
+        return touched
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith(OLD_PREFIX) and entry.is_dir():
+            name = entry.name[len(OLD_PREFIX):].rsplit("-", 1)[0]
+            live = folder / name
+            if name and not live.exists():
+                os.rename(entry, live)
+            else:
+                shutil.rmtree(entry, ignore_errors=True)
+            touched.append(entry)
+        elif entry.name.startswith(STAGING_PREFIX):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            touched.append(entry)
+    return touched
+
+
+def clean_file_leftovers(path: Path) -> list[Path]:
+    """Remove temporary siblings ``.<name>.*`` that an interrupted ``write_file_atomic`` left."""
+    if not path.parent.is_dir():
+        return []
+    leftovers = sorted(path.parent.glob(f".{path.name}.*"))
+    for leftover in leftovers:
+        leftover.unlink(missing_ok=True)
+    return leftovers
 
 
 def write_file_atomic(path: Path, data: bytes) -> bool:
@@ -86,6 +203,7 @@ def write_file_atomic(path: Path, data: bytes) -> bool:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     with os.fdopen(fd, "wb") as fh:
+        os.fchmod(fh.fileno(), 0o666 & ~current_umask())  # mkstemp creates 0600
         fh.write(data)
     os.replace(tmp, path)
     return True

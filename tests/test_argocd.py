@@ -205,7 +205,8 @@ def test_auto_sync_environments_prune_self_heal_and_cascade_components(mini_synt
         workload = app["metadata"]["labels"]["meetinity.io/layer"] == "workload"
         # Cascading delete only for components: never for add-ons (CRDs), the platform layer or the root.
         assert app["metadata"].get("finalizers", []) == (["resources-finalizer.argocd.argoproj.io"] if workload else []), name
-        assert "argocd.argoproj.io/sync-options" not in app["metadata"]["annotations"], name
+        # Pruning works (a component removed from git leaves), but a cascading delete of the root does not.
+        assert app["metadata"]["annotations"]["argocd.argoproj.io/sync-options"] == "Delete=false", name
     assert "syncWindows" not in env_objects(mini_synth, "dev", "AppProject")["meetinity-dev"]["spec"]
 
 

@@ -205,6 +205,6 @@ def test_inventory_waiver_accepts_it_and_the_configmap_carries_it(mini):
     load_platform(mini)
     run_gitops(mini, "synth", "--no-cache", "--env", "dev", check=True)
     cm = yaml.safe_load((mini / "dist/dev/shop-api/configmap-shop-api-settings.yaml").read_text())
-    assert cm["metadata"]["annotations"] == {"waiver.meetinity.io/SEC002": "PUBLIC_KEY: a public key, not a secret"}
+    assert cm["metadata"]["annotations"]["waiver.meetinity.io/SEC002"] == "PUBLIC_KEY: a public key, not a secret"
     _edit(mini / "inventory/shop-api.yaml", lambda d: d["env"][-1].update(waivers={"SEC002": "short"}))
     assert any("env/4/waivers/SEC002" in p for p in _problems(mini))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import yaml
 
+from gitops.delivery import delivery_of
 from gitops.load import load_platform
 from gitops.render import PLATFORM_DIR
 
@@ -24,6 +25,8 @@ def test_every_enabled_component_in_every_enabling_environment():
         for component in platform.enabled_components(env):
             kinds = {yaml.safe_load(p.read_text())["kind"] for p in (dist / component.name).glob("*.yaml")}
             workload = {"job": "Job", "cronjob": "CronJob"}.get(component.kind, "Deployment")
+            if delivery_of(component, env).progressive:
+                workload = "Rollout"  # canary/blueGreen (docs/progressive-delivery.md)
             assert {workload, "ServiceAccount", "NetworkPolicy"} <= kinds, (env.name, component.name)
             if component.is_serving:
                 assert {"Service", "PodDisruptionBudget"} <= kinds, (env.name, component.name)

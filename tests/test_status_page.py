@@ -44,7 +44,7 @@ def test_committed_platform_has_every_component_and_environment_without_tokens(c
             assert cell["pending"] == (env in row["differs_from_predecessor"])
             if cell["version"]:
                 assert cell["links"]["grafana"].startswith("https://grafana.")
-                assert cell["links"]["argocd"].endswith(f"/applications/argocd/{row['component']}")
+                assert cell["links"]["argocd"].endswith(f"/applications/argocd/{row['application']}")
 
 
 def test_json_keeps_the_original_status_contract(committed):

@@ -146,3 +146,22 @@ def test_bad_base_ref_is_an_input_error(repo, vbase):
     with pytest.raises(InputError, match="not a git repository"):
         validate(vbase, base_ref="HEAD")
     assert validate(vbase).findings == []  # default base: a folder outside git has no history to compare
+
+
+def test_application_folded_into_another_as_a_hook_source_is_not_a_removal(repo):
+    """A job that becomes a Sync hook of its workload's Application (runsBefore) loses its own
+    Application but keeps its folder, now synced by that Application: nothing leaves prod."""
+    import yaml as _yaml
+    app = repo / "argocd/prod/application-stock-service.yaml"
+    doc = _yaml.safe_load(app.read_text())
+    source = doc["spec"].pop("source")
+    doc["spec"]["sources"] = [source, {**source, "path": "dist/prod/shop-api"}]
+    app.write_text(_yaml.safe_dump(doc))
+    (repo / "argocd/prod/application-shop-api.yaml").unlink()
+    kust = repo / "argocd/prod/kustomization.yaml"
+    kust.write_text("".join(l for l in kust.read_text().splitlines(True) if "application-shop-api" not in l))
+    assert [f for f in validate(repo, envs=["prod"]).findings if f.rule_id == "ARG004"] == []
+    # ... but the same Application gone while nothing syncs its folder is a removal
+    doc["spec"]["sources"] = [source]
+    app.write_text(_yaml.safe_dump(doc))
+    assert ("ARG004", ["Application/shop-api"]) in summary(validate(repo, envs=["prod"]))

@@ -67,7 +67,14 @@ def test_argocd_objects_validate_against_their_crd(vroot):
     assert report.findings[0].path == "spec.destination"
 
 
+def _permit(root, *kinds: tuple[str, str]) -> None:
+    """Also whitelist ``(group, kind)`` in the components' AppProject (it lists what the generator emits)."""
+    edit(root, "argocd/dev/appproject-meetinity-dev.yaml", lambda d: d["spec"]["namespaceResourceWhitelist"].extend(
+        {"group": g, "kind": k} for g, k in kinds))
+
+
 def test_unknown_kind_is_a_finding_unless_allowed(vroot):
+    _permit(vroot, ("example.com", "Widget"))
     write(vroot, "dist/dev/shop-api/widget-shop-api.yaml", {
         "apiVersion": "example.com/v1", "kind": "Widget",
         "metadata": {"name": "shop-api", "namespace": "shop-dev", "labels": _labels()}})
@@ -84,6 +91,7 @@ def _labels(env: str = "dev") -> dict:
 
 
 def test_deprecated_api_is_a_warning(vroot):
+    _permit(vroot, ("", "Endpoints"))
     write(vroot, "dist/dev/shop-api/endpoints-legacy.yaml", {
         "apiVersion": "v1", "kind": "Endpoints",
         "metadata": {"name": "legacy", "namespace": "shop-dev", "labels": _labels()}})

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from ..errors import InputError, Problem
@@ -95,3 +96,26 @@ def verify(folder: Path) -> list[Problem]:
         if rel not in owners:
             problems.append(Problem(str(file), "", "not in the lock: add schemas with `gitops schemas import`"))
     return problems
+
+
+def crd_kinds_by_project(folder: Path | None = None) -> dict[str, frozenset[tuple[str, str]]]:
+    """Helm chart -> the (API group, lowercase kind) of every CRD it installs, from the lock.
+
+    The lock is the one record of which chart installs which CRDs (each source is that chart's own
+    CRD manifest), so the sync plan's provider table and the add-ons' CRD ownership read it here."""
+    return _kinds_by_project(str(folder or Path(__file__).resolve().parent.parent / "schemas" / "crds"))
+
+
+@lru_cache(maxsize=None)
+def _kinds_by_project(folder: str) -> dict[str, frozenset[tuple[str, str]]]:
+    out: dict[str, set[tuple[str, str]]] = {}
+    for source in read_lock(Path(folder)).sources:
+        for path in source.schemas:
+            group, _, name = path.partition("/")
+            out.setdefault(source.project, set()).add((group, name.rsplit("_", 1)[0]))
+    return {project: frozenset(kinds) for project, kinds in out.items()}
+
+
+def crd_project(group: str, kind: str) -> str | None:
+    """The chart that installs the CRD of ``group``/``kind`` (None: not a CRD the platform installs)."""
+    return next((p for p, kinds in crd_kinds_by_project().items() if (group, kind.lower()) in kinds), None)

@@ -14,6 +14,7 @@ Rules: gitops/validate/rules.py (``gitops validate --list-rules``). Waivers: an 
 from __future__ import annotations
 
 import gc
+import itertools
 import os
 import time
 from pathlib import Path
@@ -22,12 +23,15 @@ from ..errors import InputError, Problem
 from ..load import check_environment_names, load_platform
 from .argocd_checks import check_argocd, check_decommissions
 from .crossref import check_environment, check_hosts_unique
+from .runtime_checks import check_runtime
 from .documents import Doc, LineIndex, ParseCache, manifest_files, read_documents
 from .envset import EnvSet
 from .findings import Finding, Hit, ValidationReport, Waiver, format_path
 from .policies import check_disruption_budgets, check_document
+from .rollout_checks import check_rollouts
 from .rules import RULES
 from .schemas import SchemaStore, schema_version
+from .sync_checks import check_sync_plans
 from .security import check_security
 
 __all__ = ["run_validation", "ValidationReport", "Finding", "Waiver", "RULES", "default_schema_locations",
@@ -157,11 +161,12 @@ def _run(root, envs, schema_locations, base_ref, k8s_version, allow_kinds, use_c
         for d in es.docs:
             hits.extend(check_document(d, es))
         hits.extend(check_disruption_budgets(es))
-        for hit in check_environment(es, hosts):
+        for hit in itertools.chain(check_environment(es, hosts), check_runtime(es), check_rollouts(es)):
             hit.env = hit.env or name
             hits.append(hit)
     hits.extend(check_hosts_unique(hosts))
     hits.extend(check_argocd(root, platform, argo_docs, dist_docs))
+    hits.extend(check_sync_plans(root, platform, argo_docs, dist_docs, selected))
     hits.extend(check_security(dist_docs, argo_docs))
     hits.extend(check_decommissions(root, platform, argo_docs, base_ref, selected))
 
@@ -169,7 +174,7 @@ def _run(root, envs, schema_locations, base_ref, k8s_version, allow_kinds, use_c
     # findings about it are consequences (a port "8080" string never matches 8080): report the cause only.
     invalid = {h.doc.ref for h in hits if h.doc is not None and h.rule_id in ("SCH001", "SCH002", "SCH004")}
     if invalid:
-        hits = [h for h in hits if h.rule_id[:3] not in ("XRF", "ARG") or not invalid.intersection(h.objects())]
+        hits = [h for h in hits if h.rule_id[:3] not in ("XRF", "ARG", "ROL") or not invalid.intersection(h.objects())]
 
     cache.save()  # only after every input error had its chance: bad input writes nothing
     report = ValidationReport(documents=len(docs), environments=selected, schema_locations=locations)

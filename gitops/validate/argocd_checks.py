@@ -383,7 +383,13 @@ def _decommissions(root: Path, env, argo_docs: list[Doc], ref: str, commit: str,
                       f"Argo CD will prune it from production",
                       f"if intended, add {component} to decommissioned: in {file}; otherwise re-enable it",
                       [f"dist/{name}/{component}/"], file=file, env=name)
+    # A job that now runs as a hook of another Application (inventory runsBefore) lost its own
+    # Application but not its folder: its resources are still synced, by that Application.
+    synced = {str(src.get("path", "")).strip("/") for d in argo_docs if d.kind == "Application" and d.env == name
+              for _, src in _sources(d)}
     for app in sorted(set(base_apps) - now_apps):
+        if f"dist/{name}/{app}" in synced and app in now_components:
+            continue
         if not acked(app):
             yield Hit("ARG004", None, (), f"Application {app} was in {base_apps[app]} at {ref} ({commit[:12]}) and is gone: "
                       f"its resources will be deleted from production",

@@ -287,7 +287,7 @@ def check_ports_and_probes(es: EnvSet) -> Iterator[Hit]:
             continue
         named = {p.get("name"): p.get("containerPort") for p in c.ports() if p.get("name")}
         expected = {"livenessProbe": (comp.health.liveness_path,), "readinessProbe": (comp.health.readiness_path,),
-                    "startupProbe": (comp.health.liveness_path, comp.health.readiness_path)}
+                    "startupProbe": (comp.health.startup, comp.health.liveness_path, comp.health.readiness_path)}
         for probe_name, paths in expected.items():
             probe = c.spec.get(probe_name)
             if not isinstance(probe, dict):

@@ -16,9 +16,12 @@ POD_TEMPLATE_PATHS: dict[str, tuple] = {
     "ReplicationController": ("spec", "template"),
     "Job": ("spec", "template"),
     "CronJob": ("spec", "jobTemplate", "spec", "template"),
+    "Rollout": ("spec", "template"),   # Argo Rollouts (argoproj.io), full pod template
 }
-LONG_RUNNING = frozenset({"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController"})
-SCALABLE = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"})
+# API group of each kind above; anything else with the same kind name is not a workload.
+WORKLOAD_GROUPS = {"Rollout": ("argoproj.io",)}
+LONG_RUNNING = frozenset({"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Rollout"})
+SCALABLE = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "Rollout"})
 
 
 def dig(obj, *path, default=None):
@@ -78,7 +81,7 @@ class PodTemplate:
 
 def pod_template(doc: Doc) -> PodTemplate | None:
     path = POD_TEMPLATE_PATHS.get(doc.kind)
-    if path is None or doc.group not in ("", "apps", "batch"):
+    if path is None or doc.group not in WORKLOAD_GROUPS.get(doc.kind, ("", "apps", "batch")):
         return None
     template = dig(doc.data, *path) if path else doc.data
     if not isinstance(template, dict):

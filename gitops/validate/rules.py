@@ -20,7 +20,8 @@ class Rule:
 
     @property
     def category(self) -> str:
-        return {"SCH": "schema", "POL": "policy", "XRF": "cross-resource", "ARG": "argocd", "SEC": "security"}[self.id[:3]]
+        return {"SCH": "schema", "POL": "policy", "XRF": "cross-resource", "ARG": "argocd", "SEC": "security",
+                "ROL": "progressive-delivery"}[self.id[:3]]
 
     def as_dict(self) -> dict:
         return {"id": self.id, "name": self.name, "severity": self.severity, "category": self.category,
@@ -103,6 +104,21 @@ _RULES = [
          "GHCR images are private: without the pull secret pods sit in ImagePullBackOff"),
     Rule("XRF018", "scale-target", "error", "HPA and PDB target an existing workload",
          "an autoscaler or budget pointing at nothing protects and scales nothing"),
+    Rule("XRF019", "operator-pods-fit-namespace", "error",
+         "pods operators create from the platform's configuration (ACME solvers, Job/CronJob/hook and workload pods) fit the "
+         "namespace's LimitRange, and the solvers fit its ResourceQuota at peak",
+         "the API server rejects a pod outside the LimitRange: cert-manager's default solver (10m/64Mi) never ran, so no certificate was issued"),
+    Rule("XRF020", "probe-path-unauthenticated", "error",
+         "probes and the metrics scrape call paths the component declares unauthenticated, and its auth-exempt path variables list them",
+         "the kubelet and Prometheus send no credentials: a 401 on /metrics leaves the HPA's custom metric unavailable, and the HPA then never scales down"),
+    Rule("XRF021", "liveness-independent", "error", "liveness and startup probes never call an endpoint that checks other services",
+         "a liveness probe on an aggregating /health restarts every healthy pod when one backend is down, turning an outage into a full one"),
+    Rule("XRF022", "servicemonitor-serves-metrics", "error",
+         "a ServiceMonitor exists only for components whose image serves metrics (inventory metrics:), on the declared path",
+         "scraping a route the image does not serve is a target that is down forever: TargetDown fires and no series exists"),
+    Rule("XRF023", "egress-declared", "error",
+         "NetworkPolicy egress to IP blocks equals the inventory: backing endpoints of dependencies and declared external egress",
+         "with the VPC CNI enforcing policies, an undeclared destination is blocked (OAuth, payment provider) and an undeclared opening is a hole"),
     # --- Argo CD
     Rule("ARG001", "app-source-path", "error", "each Application's source path exists in the repository and holds manifests",
          "Argo CD reports a missing path as a ComparisonError and syncs nothing"),
@@ -113,6 +129,22 @@ _RULES = [
          "two owners fight forever: each sync reverts the other and pruning can delete live objects"),
     Rule("ARG004", "prod-decommission-acknowledged", "error", "a component removed from prod is listed in environments/prod.yaml decommissioned",
          "with pruning on, deleting a folder deletes the running service; that must be a deliberate, reviewed decision"),
+    # --- Argo CD sync plan (gitops/syncplan/model.py; `gitops sync-plan` prints the same model)
+    Rule("ARG005", "crd-provided-before-use", "error",
+         "a custom resource's CRD comes from the same or an earlier-wave Application, which syncs with SkipDryRunOnMissingResource",
+         "a dry run against a missing CRD fails the whole sync, and after its retries Argo CD does not retry the same revision"),
+    Rule("ARG006", "secret-before-consumer", "error",
+         "the ExternalSecret writing a pod's Secret syncs in an earlier wave (or earlier Application) than the pod",
+         "kind order puts custom resources after Deployments and Jobs: pods start before their Secret exists"),
+    Rule("ARG007", "hook-with-its-workload", "error",
+         "a Job hook that prepares a workload (migrations) is in the workload's Application, in an earlier wave",
+         "a version bump re-syncs only the workload's Application; a hook elsewhere runs late or not at all"),
+    Rule("ARG008", "component-project-scoped", "error",
+         "AppProjects of component Applications allow no cluster-scoped kind and whitelist their namespaced kinds",
+         "one permissive project lets any component folder create Namespaces, ClusterIssuers or RoleBindings"),
+    Rule("ARG009", "cascade-delete-protected", "error",
+         "Namespaces, ClusterSecretStores and child Applications carry Delete=false (or Delete=confirm); the root has no cascading finalizer",
+         "`argocd app delete` cascades by default: one command would delete the namespace and everything in it"),
     # --- security (gitops/validate/security.py)
     Rule("SEC001", "reserved-namespace", "error",
          "nothing of an environment (dist/, its Applications and AppProject) targets kube-system, default, argocd or an add-on namespace",
@@ -122,6 +154,24 @@ _RULES = [
          "ConfigMaps are readable by everyone with repository or namespace access and land in every promotion diff"),
     Rule("SEC003", "object-size", "error", "every object is at most 1 MiB as JSON",
          "the API server (ConfigMap/Secret data) and etcd refuse larger objects, so the sync fails"),
+    # --- progressive delivery (Argo Rollouts; gitops/validate/rollout_checks.py)
+    Rule("ROL001", "rollout-selector", "error", "a Rollout's spec.selector matches the labels of its pod template",
+         "the API server accepts the mismatch, but the controller cannot adopt its own pods and the Rollout never becomes healthy"),
+    Rule("ROL002", "rollout-strategy-references", "error",
+         "the Services and Ingress a Rollout's strategy names exist, select its pods, and the stable Ingress routes to the stable Service",
+         "the controller stops with InvalidSpec on a missing Service or Ingress, so no new version is ever rolled out"),
+    Rule("ROL003", "rollout-analysis-template", "error", "every AnalysisTemplate a Rollout uses exists and gets every argument it declares",
+         "a missing template or argument fails the AnalysisRun, which aborts every canary back to stable"),
+    Rule("ROL004", "analysis-series", "error",
+         "analysis queries read only series the component exports (inventory alerting/customMetrics) or kube_*/container_*",
+         "a query on a series nobody exports returns nothing: every measurement is inconclusive and every rollout pauses"),
+    Rule("ROL005", "hpa-target-kind", "error", "an HPA targets its component's workload kind (Rollout or Deployment) with the matching apiVersion",
+         "an HPA that still targets the Deployment a Rollout replaced scales nothing, and the Rollout runs at a fixed size"),
+    Rule("ROL006", "single-workload", "error", "a component runs as exactly one long-running workload (a Rollout or a Deployment, not both)",
+         "a Deployment left next to a Rollout runs the old pods behind the same Service, outside every canary"),
+    Rule("ROL007", "canary-without-analysis", "warning",
+         "a canary/blueGreen Rollout whose environment asks for analysis has one (the component declares its request metrics)",
+         "without analysis a bad version reaches every user once the pauses elapse; nothing aborts it automatically"),
 ]
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}

@@ -26,3 +26,4 @@ variable "identity_policy_arns" { default = null }
 variable "ingress_source_cidrs" { default = null }
 variable "ingress_scheme" { default = null }
 variable "argocd_high_availability" { default = null }
+variable "argocd_access" { default = null }

@@ -27,6 +27,7 @@ module "environment" {
   ingress_source_cidrs     = var.ingress_source_cidrs
   ingress_scheme           = var.ingress_scheme
   argocd_high_availability = var.argocd_high_availability
+  argocd_access            = var.argocd_access
 }
 
 output "environment" {

@@ -82,3 +82,44 @@ variable "root_application_yaml" {
     error_message = "root_application_yaml must be one argoproj.io/v1alpha1 Application document."
   }
 }
+
+variable "ui_exposure" {
+  description = "Where the Argo CD UI/API is reachable: internal (internal NLB limited to ui_source_cidrs, the default), cluster (ClusterIP only: kubectl port-forward) or public (the internet-facing ingress, limited to ui_source_cidrs)."
+  type        = string
+  default     = "internal"
+
+  validation {
+    condition     = contains(["internal", "cluster", "public"], var.ui_exposure)
+    error_message = "ui_exposure must be internal, cluster or public."
+  }
+}
+
+variable "ui_source_cidrs" {
+  description = "CIDRs allowed to reach the Argo CD UI (the VPC and the VPN ranges); never 0.0.0.0/0."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for c in var.ui_source_cidrs : can(cidrnetmask(c)) && c != "0.0.0.0/0"])
+    error_message = "ui_source_cidrs must be IPv4 CIDRs, never 0.0.0.0/0."
+  }
+}
+
+variable "oidc" {
+  description = "SSO through OpenID Connect; issuer empty = no SSO. The client secret is read by Argo CD from the Kubernetes Secret client_secret_secret (key client_secret_key, label app.kubernetes.io/part-of=argocd), never from git or Terraform."
+  type = object({
+    issuer               = optional(string, "")
+    client_id            = optional(string, "argocd")
+    name                 = optional(string, "SSO")
+    client_secret_secret = optional(string, "argocd-oidc")
+    client_secret_key    = optional(string, "client-secret")
+    groups_claim         = optional(string, "groups")
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.oidc.issuer == "" || can(regex("^https://", var.oidc.issuer))
+    error_message = "oidc.issuer must be an https:// URL (or empty for no SSO)."
+  }
+}

@@ -77,7 +77,10 @@ resource "aws_eks_node_group" "default" {
 
   tags = var.tags
 
-  # The cluster autoscaler owns the current size between min and max.
+  # The cluster autoscaler (controllers.tf) owns the current size between min and max. It finds this
+  # group through the tags k8s.io/cluster-autoscaler/enabled and k8s.io/cluster-autoscaler/<cluster>,
+  # which EKS puts on the Auto Scaling group of every managed node group
+  # (https://docs.aws.amazon.com/eks/latest/userguide/managed-node-groups.html).
   lifecycle {
     ignore_changes = [scaling_config[0].desired_size]
   }
@@ -85,11 +88,30 @@ resource "aws_eks_node_group" "default" {
   depends_on = [aws_iam_role_policy_attachment.node]
 }
 
+# EKS-managed add-ons. vpc-cni enforces NetworkPolicies only with enableNetworkPolicy: without it
+# the generated default-deny and per-component policies are accepted by the API server and ignored
+# by the dataplane (https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy-configure.html:
+# "aws eks create-addon ... --configuration-values '{"enableNetworkPolicy": "true"}'"; the node agent
+# that enforces them ships with the add-on from v1.14). aws-ebs-csi-driver provisions the EBS volumes
+# of PersistentVolumeClaims (Prometheus, Alertmanager); EKS ships no CSI driver, and the in-tree
+# kubernetes.io/aws-ebs provisioner was removed in Kubernetes 1.27
+# (https://docs.aws.amazon.com/eks/latest/userguide/ebs-csi.html). It calls EC2 with its own IRSA role.
+locals {
+  eks_addons = {
+    "vpc-cni"            = { configuration = { enableNetworkPolicy = "true" }, role_arn = null }
+    "coredns"            = { configuration = null, role_arn = null }
+    "kube-proxy"         = { configuration = null, role_arn = null }
+    "aws-ebs-csi-driver" = { configuration = null, role_arn = aws_iam_role.controller["ebs-csi-controller"].arn }
+  }
+}
+
 resource "aws_eks_addon" "this" {
-  for_each = toset(["vpc-cni", "coredns", "kube-proxy"])
+  for_each = local.eks_addons
 
   cluster_name                = aws_eks_cluster.this.name
-  addon_name                  = each.value
+  addon_name                  = each.key
+  configuration_values        = each.value.configuration == null ? null : jsonencode(each.value.configuration)
+  service_account_role_arn    = each.value.role_arn
   resolve_conflicts_on_update = "OVERWRITE"
   tags                        = var.tags
 

@@ -47,3 +47,13 @@ output "kms_key_arn" {
   description = "KMS key encrypting Kubernetes Secrets and control-plane logs."
   value       = aws_kms_key.cluster.arn
 }
+
+output "storage_class" {
+  description = "Name of the gp3 StorageClass (EBS CSI driver) that the platform's volume claims use."
+  value       = kubernetes_storage_class_v1.gp3.metadata[0].name
+}
+
+output "controller_role_arns" {
+  description = "IRSA role ARN of each cluster controller (ebs-csi-controller, cluster-autoscaler)."
+  value       = { for name, role in aws_iam_role.controller : name => role.arn }
+}

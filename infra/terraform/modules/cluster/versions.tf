@@ -6,6 +6,14 @@ terraform {
       source  = "hashicorp/aws"
       version = ">= 5.60.0, < 6.0.0"
     }
+    helm = {
+      source  = "hashicorp/helm"
+      version = ">= 2.12.0, < 3.0.0"
+    }
+    kubernetes = {
+      source  = "hashicorp/kubernetes"
+      version = ">= 2.25.0, < 3.0.0"
+    }
     tls = {
       source  = "hashicorp/tls"
       version = ">= 4.0.0, < 5.0.0"

@@ -53,6 +53,9 @@ module "argocd" {
   domain                = var.domain
   cluster_issuer        = var.cluster_issuer
   high_availability     = var.argocd_high_availability
+  ui_exposure           = var.argocd_access.ui_exposure
+  ui_source_cidrs       = length(var.argocd_access.ui_source_cidrs) > 0 ? var.argocd_access.ui_source_cidrs : [var.vpc_cidr]
+  oidc                  = var.argocd_access.oidc
   root_application_yaml = local.root_application_yaml
   root_project_yaml     = local.root_project_yaml
 

@@ -259,3 +259,26 @@ variable "argocd_high_availability" {
   default     = false
   nullable    = false
 }
+
+variable "argocd_access" {
+  description = "Who reaches Argo CD: ui_exposure (internal | cluster | public, default internal), ui_source_cidrs (default: the VPC), oidc (SSO; see modules/argocd, issuer empty = none)."
+  type = object({
+    ui_exposure     = optional(string, "internal")
+    ui_source_cidrs = optional(list(string), [])
+    oidc = optional(object({
+      issuer               = optional(string, "")
+      client_id            = optional(string, "argocd")
+      name                 = optional(string, "SSO")
+      client_secret_secret = optional(string, "argocd-oidc")
+      client_secret_key    = optional(string, "client-secret")
+      groups_claim         = optional(string, "groups")
+    }), {})
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = !contains(var.argocd_access.ui_source_cidrs, "0.0.0.0/0")
+    error_message = "argocd_access.ui_source_cidrs must never contain 0.0.0.0/0: the Argo CD UI stays off the public internet."
+  }
+}

@@ -1,0 +1,159 @@
+"""What keeps an interrupted or concurrent `gitops synth` from leaving a mess.
+
+- ``SynthLock``: an ``fcntl.flock`` on ``.cache/synth.lock``; a second synth of the same checkout
+  waits for the first (the kernel drops the lock when its holder dies, even by kill -9).
+- ``die_with_parent``: ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` so worker processes and their Node
+  processes end with the process that started them instead of living on with parent 1
+  (man 2 prctl; Linux only, elsewhere workers still exit when their task pipe closes).
+- ``signals_deferred``: SIGINT/SIGTERM held back while the swaps run, so an interrupt leaves
+  dist/ wholly old (before the swaps) or wholly new (after them), then exits 130.
+- ``private_tmpdir``: the folder workers use as TMPDIR, removed after the run and, after a
+  kill -9, at the start of the next one (jsii writes its runtime and assemblies there).
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import functools
+import os
+import shutil
+import signal
+import sys
+import threading
+from pathlib import Path
+
+LOCK_FILE = ".cache/synth.lock"
+TMP_DIR = ".cache/synth-tmp"
+PR_SET_PDEATHSIG = 1
+
+
+class SynthLock:
+    """Exclusive lock of one checkout's generated files, held for one synth."""
+
+    def __init__(self, root: Path, progress=None):
+        self.path = root / LOCK_FILE
+        self.progress = progress
+        self.fd: int | None = None
+
+    def __enter__(self) -> "SynthLock":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            message = (f"waiting for another gitops synth (pid {holder}) that holds {LOCK_FILE}; "
+                       "it writes the same files")
+            (self.progress or (lambda m: print(m, file=sys.stderr)))(message)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self.fd = fd
+        global _HELD_FD
+        _HELD_FD = fd
+        return self
+
+    def __exit__(self, *exc) -> None:
+        global _HELD_FD
+        if self.fd is not None:
+            os.close(self.fd)  # closing the last descriptor releases the flock
+            self.fd = None
+            _HELD_FD = None
+
+
+_HELD_FD: int | None = None
+
+
+def forget_inherited_lock() -> None:
+    """In a forked worker: close the inherited lock descriptor.
+
+    flock belongs to the open file description, shared by every descriptor a fork copies; a
+    worker keeping its copy would keep the checkout locked after the parent died.
+    """
+    if _HELD_FD is not None:
+        with contextlib.suppress(OSError):
+            os.close(_HELD_FD)
+
+
+@functools.lru_cache(maxsize=None)
+def _prctl():
+    """libc's prctl, looked up once (never inside a preexec_fn: find_library runs a subprocess)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+    import ctypes.util
+
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+def die_with_parent(expected_parent: int | None = None) -> None:
+    """Ask the kernel to SIGKILL this process when its parent ends (no-op off Linux).
+
+    ``expected_parent``: if the parent already died before the request took effect, exit now.
+    """
+    prctl = _prctl()
+    if prctl is not None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if expected_parent is not None and os.getppid() != expected_parent:
+        os._exit(1)
+
+
+def popen_dying_with_parent() -> None:
+    """Make every later ``subprocess.Popen`` of this (worker) process start children that die with it.
+
+    jsii starts Node with ``subprocess.Popen`` and no hook of its own; the worker patches it once,
+    before cdk8s is imported, so Node gets PR_SET_PDEATHSIG as well.
+    """
+    import subprocess
+
+    if getattr(subprocess.Popen, "_dies_with_parent", False):
+        return
+    _prctl()  # resolve now, in the worker; the child only calls it
+    base = subprocess.Popen
+
+    class DyingPopen(base):  # type: ignore[misc, valid-type]
+        _dies_with_parent = True
+
+        def __init__(self, *args, **kwargs):
+            if kwargs.get("preexec_fn") is None:
+                kwargs["preexec_fn"] = die_with_parent
+            super().__init__(*args, **kwargs)
+
+    subprocess.Popen = DyingPopen  # type: ignore[misc]
+
+
+@contextlib.contextmanager
+def signals_deferred(signums=(signal.SIGINT, signal.SIGTERM)):
+    """Hold back ``signums`` inside the block; each arrives (as it would have) when the block ends.
+
+    Handlers rather than ``pthread_sigmask``: the kernel may deliver a signal to any thread that does
+    not block it (the process pool has a management thread), and Python runs handlers in the main
+    thread only, so a recording handler is the reliable way to keep the swaps whole.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    previous = {signum: signal.signal(signum, lambda signum, _frame: pending.append(signum)) for signum in signums}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in dict.fromkeys(pending):
+            signal.raise_signal(signum)
+
+
+def private_tmpdir(root: Path) -> Path:
+    """A fresh, empty folder for this run's worker temp files (under the lock: nobody else uses it)."""
+    folder = root / TMP_DIR
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def remove_tmpdir(root: Path) -> None:
+    shutil.rmtree(root / TMP_DIR, ignore_errors=True)
