@@ -58,6 +58,12 @@ def world(tmp_path, apis, fake_github, monkeypatch):
                 project=project, environ=environ)
 
 
+def analysis_run(w, namespace: str, name: str, phase: str) -> None:
+    """analysis_run_info as Prometheus stores it: scraped from the controller in argo-rollouts, the run's own
+    namespace label renamed exported_namespace (honorLabels false)."""
+    w["prometheus"].add("analysis_run_info", namespace="argo-rollouts", exported_namespace=namespace, name=name, phase=phase)
+
+
 def refuse(w, **kw) -> str:
     options = Options(token=w["github"].token, api_url=w["github"].url, environ=w["environ"], now=lambda: NOW)
     with pytest.raises(GateFailed) as exc:
@@ -135,11 +141,11 @@ def test_alerts_refuse_a_critical_alert_of_the_component_in_the_window(world):
 
 def test_alerts_refuse_a_failed_canary_analysis(world):
     w = world
-    w["prometheus"].add("analysis_run_info", namespace="shop-staging", name="shop-api-6d4f9b7c8-3", phase="Failed")
-    w["prometheus"].add("analysis_run_info", namespace="shop-staging", name="shop-api-6d4f9b7c8-2", phase="Successful")
-    w["prometheus"].add("analysis_run_info", namespace="shop-prod", name="shop-api-77-1", phase="Error")  # other env
+    analysis_run(w, "shop-staging", "shop-api-6d4f9b7c8-3", "Failed")
+    analysis_run(w, "shop-staging", "shop-api-6d4f9b7c8-2", "Successful")
+    analysis_run(w, "shop-prod", "shop-api-77-1", "Error")  # other env
     # stock-service is not promoted (same version in staging and prod): its failed run is not this promotion's
-    w["prometheus"].add("analysis_run_info", namespace="shop-staging", name="stock-service-5c-4", phase="Failed")
+    analysis_run(w, "shop-staging", "stock-service-5c-4", "Failed")
     message = refuse(w)
     assert "canary analysis failed: shop-api: shop-api-6d4f9b7c8-3: Failed." in message
     assert "shop-api-77-1" not in message and "stock-service-5c-4" not in message
@@ -147,7 +153,7 @@ def test_alerts_refuse_a_failed_canary_analysis(world):
 
 def test_passes_when_everything_holds_and_the_body_shows_the_evidence(world):
     w = world
-    w["prometheus"].add("analysis_run_info", namespace="shop-staging", name="shop-api-6d4f9b7c8-2", phase="Successful")
+    analysis_run(w, "shop-staging", "shop-api-6d4f9b7c8-2", "Successful")
     outcome = dry_run(w)
     assert outcome.status == "dry-run"
     gates = {g.name: g.status for g in outcome.plan.gates}
@@ -336,7 +342,7 @@ def test_queries_use_the_labels_the_generated_rules_carry():
         'max by (component, alertname) (max_over_time(ALERTS{alertstate="firing",severity="critical",'
         'environment="staging",component=~"api-gateway|user-service"}[3600s]))')
     assert analysis_query(env, "1h") == (
-        'max by (name, phase) (max_over_time(analysis_run_info{namespace="meetinity-staging"}[3600s])) == 1')
+        'max by (name, phase) (max_over_time(analysis_run_info{exported_namespace="meetinity-staging"}[3600s])) == 1')
     rule = yaml.safe_load((REPO / "dist/staging/api-gateway/prometheusrule-api-gateway.yaml").read_text())
     critical = [r for g in rule["spec"]["groups"] for r in g["rules"] if r["labels"]["severity"] == "critical"]
     assert critical and all(r["labels"]["component"] == "api-gateway" and r["labels"]["environment"] == "staging"

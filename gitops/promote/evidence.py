@@ -28,6 +28,7 @@ Alerts: the generated PrometheusRules (charts/observability.py) label every aler
 ``environment`` and ``severity``; Prometheus keeps them on the ``ALERTS`` series
 (https://prometheus.io/docs/prometheus/latest/configuration/alerting_rules/#inspecting-alerts-during-runtime).
 Canary analysis: the Argo Rollouts controller exports ``analysis_run_info{namespace,name,phase}``
+(scraped as ``exported_namespace``, see :func:`analysis_query`)
 (argoproj/argo-rollouts controller/metrics/metrics.go, docs/features/controller-metrics.md) for every
 AnalysisRun; runs are named ``<rollout>-<pod-template-hash>-<revision>[-<step>]`` after the Rollout, i.e. the
 component. A Prometheus series was chosen over Argo CD's resource tree: one query covers every run of
@@ -277,7 +278,12 @@ def alert_query(env, components, window: str) -> str:
 
 
 def analysis_query(env, window: str) -> str:
-    return (f'max by (name, phase) (max_over_time(analysis_run_info{{namespace="{env.namespace}"}}'
+    """AnalysisRuns of the environment's namespace. The label is ``exported_namespace``: the controller's
+    metric has its own ``namespace`` label, and the chart's ServiceMonitor (argo-helm charts/argo-rollouts
+    templates/controller/servicemonitor.yaml) leaves ``honorLabels`` false, so Prometheus renames the scraped
+    label when it attaches the target's ``namespace`` (argo-rollouts) (https://prometheus.io/docs/prometheus/
+    latest/configuration/configuration/#scrape_config, ``honor_labels``)."""
+    return (f'max by (name, phase) (max_over_time(analysis_run_info{{exported_namespace="{env.namespace}"}}'
             f'[{_range(window)}])) == 1')
 
 
