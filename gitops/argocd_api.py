@@ -101,20 +101,23 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def check_server_url(url: str, where: str) -> str:
-    """The URL without a trailing slash; ArgoCDConfigError unless https (or http on a loopback host)."""
+def check_server_url(url: str, where: str, *, example: str = "https://argocd.staging.example.com",
+                     credentials: str = "the token comes from " + TOKEN_VAR, error: type[GitopsError] | None = None) -> str:
+    """The URL without a trailing slash; ArgoCDConfigError (or ``error``) unless https (or http on a loopback host).
+
+    Shared by every API client of an environment (Argo CD here, Prometheus in gitops/prometheus_api.py)."""
     parsed = urllib.parse.urlsplit(url.strip())
     problem = None
     if parsed.scheme not in ("https", "http") or not parsed.hostname:
-        problem = "expected a URL such as https://argocd.staging.example.com"
+        problem = f"expected a URL such as {example}"
     elif parsed.scheme == "http" and not _is_loopback(parsed.hostname):
         problem = "http:// is accepted for a loopback host only (127.0.0.1, ::1, localhost); use https://"
     elif parsed.username or parsed.password:
-        problem = "credentials do not belong in the URL; the token comes from " + TOKEN_VAR
+        problem = "credentials do not belong in the URL; " + credentials
     elif parsed.query or parsed.fragment:
         problem = "expected no query or fragment"
     if problem:
-        raise ArgoCDConfigError(f"{where}: {problem}, found {url!r}")
+        raise (error or ArgoCDConfigError)(f"{where}: {problem}, found {url!r}")
     return urllib.parse.urlunsplit((parsed.scheme, parsed.netloc, parsed.path.rstrip("/"), "", ""))
 
 

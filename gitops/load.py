@@ -347,6 +347,8 @@ def _environment(d: dict, file: str, components: dict[str, Component]) -> Enviro
         source_file=file,
         decommissioned=tuple(d.get("decommissioned", ())),
         argocd=_argocd(d.get("argocd") or {}),
+        soak=d.get("soak", schema_default("environment", "soak")),
+        prometheus=(d.get("prometheus") or {}).get("server"),
         delivery=_delivery(d.get("delivery")),
     )
 

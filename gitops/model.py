@@ -376,6 +376,11 @@ class Environment:
     # The one definition of "production", computed once by the loader from the promotion chain: the end of a
     # chain (something promotes into it, nothing promotes out of it). Gates, policies and validation ask this.
     production: bool = False
+    # Promotion evidence (gitops/promote/evidence.py): how long the source must have run a version Synced, Healthy
+    # and without critical alerts before it is promoted *into* this environment ("0s": no soak, no alerts gate).
+    # Always set by the loader (schema default); "" only for an Environment built by hand.
+    soak: str = ""
+    prometheus: str | None = None  # Prometheus API URL as written (prometheus.server); ask ``prometheus_server``
 
     @property
     def requires_digest(self) -> bool:
@@ -395,6 +400,13 @@ class Environment:
         """Where this environment's Argo CD answers: ``argocd.server``, else ``https://argocd.<domain>``,
         the host infra/terraform/modules/argocd gives the argo-cd chart (``global.domain``)."""
         return (self.argocd.server or f"https://argocd.{self.domain}").rstrip("/")
+
+    @property
+    def prometheus_server(self) -> str:
+        """Where this environment's Prometheus HTTP API answers: ``prometheus.server``, else ``https://prometheus.<domain>``
+        (the same naming as argocd.<domain> and grafana.<domain>; the monitoring add-on itself serves no Ingress for
+        it, so a cluster without one declares the URL it publishes, or a port-forward sets PROMETHEUS_URL)."""
+        return (self.prometheus or f"https://prometheus.{self.domain}").rstrip("/")
 
     def backing_endpoint(self, name: str) -> BackingEndpoint | None:
         return dict(self.backing).get(name)

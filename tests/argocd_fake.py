@@ -26,8 +26,16 @@ GRPC_CODES = {401: 16, 403: 7, 404: 5, 500: 13, 502: 14, 503: 14, 504: 4}
 
 def application(name: str, *, project: str, sync: str = "Synced", health: str = "Healthy",
                 revision: str = "0123456789abcdef0123456789abcdef01234567",
-                deployed_at: str = "2026-11-30T10:00:00Z", message: str = "") -> dict:
-    """An Application object shaped like `GET /api/v1/applications/{name}` answers."""
+                deployed_at: str = "2026-11-30T10:00:00Z", message: str = "", deployed_revision: str | None = None,
+                health_since: str | None = None, operation_phase: str = "Succeeded") -> dict:
+    """An Application object shaped like `GET /api/v1/applications/{name}` answers.
+
+    ``deployed_revision``: the newest status.history[] entry's revision (default ``revision``: the last
+    sync deployed what is compared); ``health_since``: status.health.lastTransitionTime (default
+    ``deployed_at``, "" leaves it out as Argo CD versions before it existed do).
+    """
+    deployed_revision = revision if deployed_revision is None else deployed_revision
+    health_since = deployed_at if health_since is None else health_since
     return {
         "metadata": {"name": name, "namespace": "argocd", "uid": f"uid-{name}", "resourceVersion": "1"},
         "spec": {"project": project, "destination": {"server": "https://kubernetes.default.svc"},
@@ -37,14 +45,15 @@ def application(name: str, *, project: str, sync: str = "Synced", health: str = 
             "sync": {"status": sync, "revision": revision,
                      "comparedTo": {"source": {"repoURL": "https://github.com/meetinity/gitops.git"}}},
             "health": {"status": health, **({"message": message} if message else {}),
-                       "lastTransitionTime": deployed_at},
+                       **({"lastTransitionTime": health_since} if health_since else {})},
             "history": [{"id": 1, "revision": "fedcba9876543210fedcba9876543210fedcba98",
                          "deployedAt": "2026-11-29T09:00:00Z", "deployStartedAt": "2026-11-29T08:59:00Z"},
-                        {"id": 2, "revision": revision, "deployedAt": deployed_at,
+                        {"id": 2, "revision": deployed_revision, "deployedAt": deployed_at,
                          "deployStartedAt": deployed_at}],
             "reconciledAt": deployed_at,
-            "operationState": {"phase": "Succeeded", "startedAt": deployed_at, "finishedAt": deployed_at,
-                               "operation": {"sync": {"revision": revision}}},
+            "operationState": {"phase": operation_phase, "startedAt": deployed_at,
+                               **({"finishedAt": deployed_at} if operation_phase != "Running" else {}),
+                               "operation": {"sync": {"revision": deployed_revision}}},
             "sourceType": "Directory",
         },
     }

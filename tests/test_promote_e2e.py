@@ -1,16 +1,20 @@
 """End to end, through the CLI, against a real git remote and the local GitHub fake:
 
 bump dev -> promote dev -> staging -> idempotent re-run -> supersede -> merge -> hold/release
--> promote staging -> prod -> nothing to promote -> rollback.
+-> promote staging -> prod (refused while staging's Argo CD shows it Degraded, then opened with the
+evidence read from the Argo CD and Prometheus stand-ins) -> nothing to promote -> rollback.
 """
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import yaml
 
+from .argocd_fake import FakeArgoCD
 from .github_fake import FakeGitHub
+from .prometheus_fake import FakePrometheus
 from .test_promote_support import DIGEST_A, DIGEST_B, copy_setup, gitops, template, trailers
 
 ONE = "sha256:" + "1" * 64
@@ -20,8 +24,9 @@ ONE = "sha256:" + "1" * 64
 def world(tmp_path_factory):
     setup = copy_setup(template(), tmp_path_factory.mktemp("e2e") / "s")
     fake = FakeGitHub(git_dir=setup.bare).start()
-    yield setup, fake
-    fake.stop()
+    argocd, prometheus = FakeArgoCD().start(), FakePrometheus().start()
+    yield setup, fake, argocd, prometheus
+    fake.stop(), argocd.stop(), prometheus.stop()
 
 
 def _image(setup, env: str, ref: str = "HEAD", service: str = "shop-api") -> dict:
@@ -30,7 +35,9 @@ def _image(setup, env: str, ref: str = "HEAD", service: str = "shop-api") -> dic
 
 
 def test_promotion_flow(world):
-    setup, fake = world
+    setup, fake, argocd, prometheus = world
+    staging_apis = {"ARGOCD_SERVER_STAGING": argocd.url, "ARGOCD_AUTH_TOKEN_STAGING": argocd.token,
+                    "PROMETHEUS_URL_STAGING": prometheus.url, "GITOPS_ARGOCD_BACKOFF": "0"}
 
     # 1. The image build job bumps dev; CI commits and pushes.
     status = json.loads(gitops(setup, fake, "status", "--format", "json").stdout)
@@ -117,13 +124,30 @@ def test_promotion_flow(world):
     assert not (setup.root / "holds" / "prod.yaml").exists()
     assert "Hold: prod" in setup.git("log", "--format=%B", "-2", "--", "holds/prod.yaml")
 
-    # 7. staging -> prod: the versions are on main's staging file, the gate passes.
-    out = gitops(setup, fake, "promote", "--to", "prod", "--reason", "release 2026.11")
+    # 7. staging -> prod asks staging's Argo CD (prod declares soak: 24h): Degraded there is refused...
+    project = yaml.safe_load((setup.root / "argocd/staging/application-shop-api.yaml").read_text())["spec"]["project"]
+    main = setup.git("rev-parse", "HEAD")
+    two_days_ago = (datetime.now(timezone.utc) - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    argocd.add("shop-api", project, revision=main, deployed_at=two_days_ago, health="Degraded", message="1/2 pods ready")
+    out = gitops(setup, fake, "promote", "--to", "prod", "--reason", "release 2026.11", env=staging_apis, expect=1)
+    assert "soak" in out.stderr and "health is Degraded (1/2 pods ready), expected Healthy" in out.stderr
+    assert not [b for b in setup.remote_branches() if "-to-prod/" in b]
+    #    ... and once it is Healthy for two days with no critical alert, the versions on main's staging file go.
+    argocd.add("shop-api", project, revision=main, deployed_at=two_days_ago)
+    prometheus.add("ALERTS", alertname="HighP95Latency", alertstate="firing", severity="warning",
+                   component="shop-api", environment="staging")  # a warning only: not a reason to refuse
+    out = gitops(setup, fake, "promote", "--to", "prod", "--reason", "release 2026.11", env=staging_apis)
     assert "opened pull request #3" in out.stdout
     pr3 = fake.pulls[3]
     assert pr3["head"]["ref"].startswith("promote/staging-to-prod/")
     assert "| `shop-api` | `v1.2.0` → **`v1.3.1`** | `sha256:111111111111` → **`sha256:bbbbbbbbbbbb`** |" in pr3["body"]
     assert "**default-branch** (passed)" in pr3["body"] and "| reason | release 2026.11 |" in pr3["body"]
+    assert "**soak** (passed)" in pr3["body"] and "**alerts** (passed)" in pr3["body"]
+    assert "### Evidence from `staging`" in pr3["body"] and "soak required by `prod`: **24h**" in pr3["body"]
+    [row] = [line for line in pr3["body"].splitlines() if line.startswith("| `shop-api` | Synced")]
+    assert row == (f"| `shop-api` | Synced | Healthy | [`{main[:12]}`]({fake.url}/meetinity/gitops/commit/{main}) "
+                   f"| {two_days_ago} | 0 | none | [Argo CD]({argocd.url}/applications/argocd/shop-api) · "
+                   "[Grafana](https://grafana.staging.example.com/d/meetinity-staging-shop-api) |")
     assert fake.labels[3] == ["promotion", "env:prod"]
     t = trailers(setup, f"origin/{pr3['head']['ref']}")
     assert t["Promoted-From"] == "staging" and t["Promoted-To"] == "prod" and t["Reason"] == "release 2026.11"

@@ -100,12 +100,19 @@ def test_order_gate_and_recorded_skip(setup, fake_github):
     # An open promotion into staging must not be touched by a promotion into prod.
     setup.git("push", "--quiet", "origin", "main:promote/dev-to-staging/0000000000")
     fake_github._create({"title": "older", "head": "promote/dev-to-staging/0000000000", "base": "main"})
-    outcome = promote(setup.root, "dev", "prod", skip_gate=True, reason="hotfix for INC-9", options=opts(fake_github))
+    # dev runs no Argo CD/Prometheus the test can reach: prod's soak and alerts gates are skipped too, each recorded.
+    outcome = promote(setup.root, "dev", "prod", skip_gate=("order", "soak", "alerts"), reason="hotfix for INC-9",
+                      options=opts(fake_github))
     assert outcome.status == "opened" and outcome.superseded == []
     t = trailers(setup, f"origin/{outcome.plan.branch}")
-    assert t["Gate-Skipped"] == "order: hotfix for INC-9" and t["Promoted-From"] == "dev"
+    assert t["Promoted-From"] == "dev"
+    message = setup.git("log", "-1", "--format=%B", f"origin/{outcome.plan.branch}")
+    assert [line for line in message.splitlines() if line.startswith("Gate-Skipped:")] == [
+        "Gate-Skipped: order: hotfix for INC-9", "Gate-Skipped: soak: hotfix for INC-9",
+        "Gate-Skipped: alerts: hotfix for INC-9"]
     body = fake_github.pulls[outcome.pull["number"]]["body"]
     assert "**order** (skipped)" in body and "hotfix for INC-9" in body
+    assert "**soak** (skipped)" in body and "**alerts** (skipped)" in body
     assert fake_github.pulls[1]["state"] == "open"
 
 

@@ -91,9 +91,12 @@ def build_template(base: Path) -> Setup:
     staging = ("# Staging: production-like, promoted from dev; images may be unpinned.\n"
                + prod.replace("prod", "staging").replace("10.2.0.0", "10.1.0.0")
                .replace("requireDigest: true, autoSync: false", "requireDigest: false, autoSync: true"))
-    (root / "environments" / "staging.yaml").write_text(staging)
+    # dev has no Argo CD in these tests: staging asks for no soak (the soak and alerts gates are off, a warning).
+    (root / "environments" / "staging.yaml").write_text(staging + "soak: 0s\n")
+    # prod keeps the gates: promotions into it read staging's Argo CD and Prometheus (the stand-ins).
     (root / "environments" / "prod.yaml").write_text(
-        "# Production: promoted from staging only, pinned by digest.\n" + prod.replace("promotesFrom: dev", "promotesFrom: staging"))
+        "# Production: promoted from staging only, pinned by digest.\n" + prod.replace("promotesFrom: dev", "promotesFrom: staging")
+        + "soak: 24h\n")
     # dev runs what the build job bumped: tag and digest (as prod and staging do).
     dev = (root / "environments" / "dev.yaml").read_text()
     dev = dev.replace("image: {tag: v1.2.0}", 'image: {tag: v1.2.0, digest: "sha256:' + "1" * 64 + '"}')
@@ -145,17 +148,22 @@ def opts(fake_github, **kw) -> Options:
     return Options(**{"token": fake_github.token, "api_url": fake_github.url, **kw})
 
 
-def cli_env(fake) -> dict:
-    env = {**os.environ, "GITHUB_TOKEN": fake.token, "GITHUB_API_URL": fake.url, "GITOPS_GITHUB_BACKOFF": "0.01",
+def cli_env(fake, extra: dict | None = None) -> dict:
+    env = {**os.environ, **(extra or {}), "GITHUB_TOKEN": fake.token, "GITHUB_API_URL": fake.url, "GITOPS_GITHUB_BACKOFF": "0.01",
            "GITOPS_GITHUB_TIMEOUT": "5", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
     env.pop("GITHUB_REPOSITORY", None)
+    for var in [v for v in env if v.startswith(("ARGOCD_", "PROMETHEUS_URL")) and v not in (extra or {})]:
+        env.pop(var)  # the soak/alerts gates read only the stand-ins a test names, never the caller's real servers
     env.pop("GITOPS_SCHEMA_LOCATION", None)  # the validation gate needs no option: the repository's schemas
     return env
 
 
-def gitops(setup: Setup, fake, *args: str, expect: int | None = 0, spawn: bool = False) -> subprocess.CompletedProcess:
-    """Run the gitops CLI: in-process through click's runner (fast), or as a real process (``spawn``)."""
-    env = cli_env(fake) if fake else None
+def gitops(setup: Setup, fake, *args: str, expect: int | None = 0, spawn: bool = False,
+           env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the gitops CLI: in-process through click's runner (fast), or as a real process (``spawn``).
+
+    ``env``: extra variables (the Argo CD and Prometheus stand-ins' ARGOCD_*/PROMETHEUS_URL*)."""
+    env = cli_env(fake, env) if fake else env
     if spawn:
         proc = subprocess.run([sys.executable, "-m", "gitops", "--root", str(setup.root), *args], capture_output=True,
                               text=True, cwd=REPO, env=env)

@@ -60,7 +60,12 @@ def _report(outcome, fmt: str) -> None:
 @click.option("--service", "services", multiple=True, help="Only this component (repeatable). Default: every component enabled in both.")
 @click.option("--dry-run", is_flag=True, help="Render, diff and validate in a temporary worktree; print the PR body; push nothing.")
 @click.option("--reason", default=None, help="Why; recorded in the PR and the commit (required with --skip-gate).")
-@click.option("--skip-gate", is_flag=True, help="Allow a source that is not the target's predecessor (needs --reason).")
+# NAME is optional so that the older `--skip-gate --reason TEXT` (a flag, only the order gate had a bypass)
+# keeps its meaning: a bare --skip-gate is `--skip-gate order`.
+@click.option("--skip-gate", "skip_gate", multiple=True, is_flag=False, flag_value="order", metavar="NAME",
+              help="Skip one gate: order (a source that is not the target's predecessor), soak or alerts (the "
+                   "source environment's Argo CD / Prometheus record). Repeatable; needs --reason; recorded in the "
+                   "PR body and the commit. A bare --skip-gate means order.")
 @_github
 @format_option
 @click.pass_context
@@ -72,6 +77,10 @@ def promote_command(ctx, source, target, services, dry_run, reason, skip_gate, r
     environments/<to>.yaml, re-renders dist/<to>, validates, commits on
     promote/<from>-to-<to>/<id> with trailers, pushes, and opens the PR (GITHUB_TOKEN,
     GITHUB_API_URL). Nothing to promote exits 0 without a branch. Needs a clean checkout.
+
+    First the soak and alerts gates ask the source environment's Argo CD (ARGOCD_AUTH_TOKEN_<FROM>,
+    ARGOCD_SERVER_<FROM>) and Prometheus (PROMETHEUS_URL_<FROM>) whether it ran the versions Synced,
+    Healthy and without critical alerts for the target's `soak`; they fail closed (docs/promotion.md).
     """
     from ..promote.promote import promote
     outcome = promote(root_of(ctx), source, target, list(services) or None, skip_gate=skip_gate, reason=reason,

@@ -41,6 +41,8 @@ class Plan:
     restored_from: str | None = None
     web: str | None = None           # https://github.com/<owner>/<repo>
     warnings: list[str] = field(default_factory=list)
+    evidence: list = field(default_factory=list)   # gitops.promote.evidence.Evidence, one per promoted component
+    evidence_window: str = ""                      # the target's soak, e.g. "24h"
 
     @property
     def services(self) -> list[str]:
@@ -124,6 +126,30 @@ def _link(plan: Plan, sha: str | None, label: str | None = None) -> str:
     return f"[{text}]({plan.web}/commit/{sha})" if plan.web else text
 
 
+def _cell(text: str) -> str:
+    return _one_line(text).replace("|", "/") or "-"
+
+
+def _evidence(plan: Plan) -> list[str]:
+    """What the source environment's Argo CD and Prometheus said (the soak and alerts gates' evidence)."""
+    window = plan.evidence_window
+    out = [f"### Evidence from `{plan.source}`", "",
+           f"Read from `{plan.source}`'s Argo CD and Prometheus when this pull request was built; soak required by "
+           f"`{plan.target}`: **{window}**.", "",
+           f"| service | sync | health | synced revision | since | critical alerts ({window}) | canary analysis ({window}) | links |",
+           "|---|---|---|---|---|---|---|---|"]
+    for e in plan.evidence:
+        alerts = ("-" if e.critical_alerts is None else
+                  f"**{len(e.critical_alerts)}**: {', '.join(e.critical_alerts)}" if e.critical_alerts else "0")
+        analysis = ("-" if e.analysis is None else "; ".join(f"`{a}`" for a in e.analysis) if e.analysis else "none")
+        links = [f"[Argo CD]({e.argocd_url})" if e.argocd_url else "", f"[Grafana]({e.grafana_url})" if e.grafana_url else ""]
+        out.append(f"| `{e.component}` | {_cell(e.sync)} | {_cell(e.health)} | {_link(plan, e.revision) if e.revision else '-'} "
+                   f"| {_cell(e.since)} | {alerts} | {analysis} | {' · '.join(x for x in links if x) or '-'} |")
+    problems = [f"- `{e.component}`: {_one_line(p)}" for e in plan.evidence for p in e.problems]
+    out += [""] + problems + ([""] if problems else [])
+    return out
+
+
 def body(plan: Plan, *, max_resources: int = 150) -> str:
     text = _body(plan, max_resources)
     while len(text) > MAX_BODY and max_resources > 5:
@@ -180,6 +206,9 @@ def _body(plan: Plan, max_resources: int) -> str:
     else:
         out.append("_not computed_")
     out.append("")
+
+    if plan.evidence:
+        out += _evidence(plan)
 
     out.append("### Gates")
     out.append("")

@@ -28,15 +28,22 @@ ICONS = {"passed": "✅", "failed": "❌", "skipped": "⚠️", "warning": "⚠�
 
 # (name, rule, bypass) of every gate, in the order a promotion evaluates and reports them.
 GATES: tuple[tuple[str, str, str], ...] = (
-    ("order", "the source is the target's promotesFrom", "--skip-gate --reason TEXT (recorded in the PR and commit)"),
+    ("order", "the source is the target's promotesFrom", "--skip-gate order --reason TEXT (recorded in the PR and commit)"),
     ("checkout", "clean worktree, on a branch (not detached)", "none"),
     ("hold", "no holds/<target>.yaml locally or on the remote default branch", "gitops release"),
     ("up-to-date", "on the default branch, HEAD is not behind the remote default branch "
                    "(a stale checkout would promote old state)", "none (git pull --ff-only)"),
     ("default-branch", "production (an environment nothing promotes from) only receives versions that the "
                        "source environment has on the remote default branch", "none"),
+    ("soak", "the source's Argo CD shows each promoted component's Application Synced at a revision that contains "
+             "the promoted version, Healthy, for at least the target's `soak` (gitops/promote/evidence.py)",
+     "--skip-gate soak --reason TEXT; `soak: 0s` on the target turns it off"),
+    ("alerts", "the source's Prometheus shows no critical alert of the promoted components and no failed canary "
+               "analysis (AnalysisRun) during the last `soak`", "--skip-gate alerts --reason TEXT; `soak: 0s` on the target"),
     ("validation", "gitops.validate.run_validation passes on the re-rendered target", "none"),
 )
+# Gates a user may skip with --skip-gate NAME --reason TEXT (the others have no bypass).
+SKIPPABLE = ("order", "soak", "alerts")
 
 
 @dataclass(frozen=True)
@@ -85,7 +92,7 @@ def order_gate(platform: Platform, source: str, target: str, skip: bool, reason:
     if skip:
         return Gate("order", "skipped", f"{why}; gate skipped{f' by {who}' if who else ''}: {reason}")
     return Gate("order", "failed", f"{why}. Promote `{expected or '-'}` -> `{target}`, or pass "
-                                   f"--skip-gate --reason TEXT (recorded in the PR and commit)")
+                                   f"--skip-gate order --reason TEXT (recorded in the PR and commit)")
 
 
 def checkout_gate(git: Git) -> Gate:

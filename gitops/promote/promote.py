@@ -45,7 +45,8 @@ from ..urls import redact
 from . import body as bodies
 from .body import Plan, ServiceChange
 from .envfile import EnvFile, plain_values
-from .gates import (Gate, GateFailed, Validator, checkout_gate, default_branch_gate, default_validator,
+from .evidence import source_gates
+from .gates import (SKIPPABLE, Gate, GateFailed, Validator, checkout_gate, default_branch_gate, default_validator,
                     hold_gate, order_gate)
 from .git import Git, GitError, PushRejected, parse_remote, temp_worktree
 from .github import DEFAULT_API, GitHub, GitHubError, split_reviewers, web_url
@@ -66,6 +67,8 @@ class Options:
     validator: Validator | None = None
     schema_locations: list[str] | None = None  # extra CRD schema locations for validation (the repository's own come first)
     progress: Callable[[str], None] = field(default=lambda message: None)
+    environ: dict | None = None       # where the soak/alerts gates read ARGOCD_*/PROMETHEUS_URL* (None: os.environ)
+    now: Callable | None = None       # the soak gate's clock (None: the machine's, UTC)
 
     @classmethod
     def from_env(cls, **kwargs) -> "Options":
@@ -93,6 +96,7 @@ class Outcome:
             "pull_request": {"number": self.pull.get("number"), "url": self.pull.get("html_url")} if self.pull else None,
             "commit": self.commit, "superseded": self.superseded, "warnings": self.warnings,
             "diff": plan.diff.summary if plan and plan.diff else None,
+            "evidence": [e.as_dict() for e in (plan.evidence if plan else [])],
         }
 
 
@@ -198,8 +202,25 @@ class _Context:
 
 # --------------------------------------------------------------------------- promote
 
+def _skipped(skip_gate, reason: str | None) -> dict[str, str]:
+    """--skip-gate values -> {gate: reason}. ``True`` (the old flag, Python callers) means ``order``."""
+    names = ["order"] if skip_gate is True else list(skip_gate or ())
+    unknown = sorted({n for n in names if n not in SKIPPABLE})
+    if unknown:
+        raise InputError(Problem("(command line)", "--skip-gate", f"expected one of {', '.join(SKIPPABLE)}, found "
+                                 f"{', '.join(map(repr, unknown))} (the other gates have no bypass)"))
+    if names and not (reason or "").strip():
+        raise InputError(Problem("(command line)", "--reason", "--skip-gate needs --reason TEXT (it is recorded in the PR and the commit)"))
+    return {name: _one_line(reason) for name in names}
+
+
+def _one_line(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
 def promote(root: Path | str, source: str | None, target: str, services: list[str] | None = None, *,
-            skip_gate: bool = False, reason: str | None = None, options: Options | None = None) -> Outcome:
+            skip_gate: bool | list[str] | tuple[str, ...] = False, reason: str | None = None,
+            options: Options | None = None) -> Outcome:
     options = options or Options.from_env()
     ctx = _Context(root, options)
     platform = load_platform(ctx.root)
@@ -210,10 +231,9 @@ def promote(root: Path | str, source: str | None, target: str, services: list[st
     _known_env(platform, source, "--from")
     if source == target:
         raise InputError(Problem("(command line)", "--from", "source and target are the same environment"))
-    if skip_gate and not (reason or "").strip():
-        raise InputError(Problem("(command line)", "--reason", "--skip-gate needs --reason TEXT (it is recorded in the PR and the commit)"))
+    skipped = _skipped(skip_gate, reason)
 
-    gates = [order_gate(platform, source, target, skip_gate, reason, ctx.git.user()),
+    gates = [order_gate(platform, source, target, "order" in skipped, reason, ctx.git.user()),
              checkout_gate(ctx.git), hold_gate(ctx.root, ctx.git, target, None)]
     if any(g.failed for g in gates):
         raise GateFailed(gates)
@@ -241,6 +261,12 @@ def promote(root: Path | str, source: str | None, target: str, services: list[st
     if platform.environment(target).production:
         gates.append(default_branch_gate(ctx.git, source, target, ctx.remote_ref,
                                          {c.name: c.new for c in changes}))
+    ctx.say(f"asking {source}'s Argo CD and Prometheus for the promoted versions' record")
+    who = ctx.git.user()
+    evidence = source_gates(ctx.root, ctx.git, platform, source, target, {c.name: c.new for c in changes},
+                            skip={k: f"{v} (by {who})" if who else v for k, v in skipped.items() if k != "order"},
+                            environ=options.environ, **({"now": options.now} if options.now else {}))
+    gates += evidence.gates
     if any(g.failed for g in gates):
         raise GateFailed(gates)
 
@@ -248,7 +274,8 @@ def promote(root: Path | str, source: str | None, target: str, services: list[st
                                 "services": {c.name: plain_values(c.new) for c in changes}})
     plan = Plan(action="promote", target=target, source=source, changes=changes, promotion_id=promotion_id,
                 branch=f"promote/{source}-to-{target}/{promotion_id}", base_branch=ctx.default_branch,
-                source_commit=ctx.git.head(), base_commit="", reason=reason, gates=gates)
+                source_commit=ctx.git.head(), base_commit="", reason=reason, gates=gates,
+                evidence=evidence.evidence, evidence_window=evidence.window)
 
     def edit(env_file: EnvFile) -> None:
         for c in changes:
