@@ -65,7 +65,6 @@ class FakeArgoCD(HttpFake):
         self.token = token
         self.apps: dict[str, dict] = {}
         self.log: list[tuple[str, str, int, str]] = []   # method, path+query, status, Authorization header
-        self._failures: list[dict] = []
 
     def reset(self) -> None:
         with self._lock:
@@ -80,19 +79,11 @@ class FakeArgoCD(HttpFake):
         """Next ``times`` requests: an HTTP status, 'garbage', 'slow' (``seconds``) or 'redirect' (``location``)."""
         self._failures.append({"mode": mode, "times": times, "seconds": seconds, "location": location})
 
-    def _take(self) -> dict | None:
-        with self._lock:
-            for item in self._failures:
-                if item["times"] > 0:
-                    item["times"] -= 1
-                    return item
-        return None
-
     def _dispatch(self, h: BaseHTTPRequestHandler) -> None:
         parsed = urllib.parse.urlsplit(h.path)
         query = urllib.parse.parse_qs(parsed.query)
         auth = h.headers.get("Authorization", "")
-        failure = self._take()
+        failure = self._next_failure()
         if failure and failure["mode"] == "slow":
             self._wake.wait(failure["seconds"])
             failure = None

@@ -125,6 +125,15 @@ def fake_argocd():
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def fake_prometheus():
+    """The local Prometheus query API stand-in (tests/prometheus_fake.py), one server per test module."""
+    from .prometheus_fake import FakePrometheus
+    server = FakePrometheus().start()
+    yield server
+    server.stop()
+
+
 # --- skips ------------------------------------------------------------------------------------
 # A test may skip only when a tool that the project's own set-up (`make deps`, `make tools`) does
 # not install is missing; README "Tests" lists them. Under CI=true any other skip fails the run:

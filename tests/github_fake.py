@@ -41,7 +41,6 @@ class FakeGitHub(HttpFake):
         self.labels: dict[int, list[str]] = {}
         self.requested: dict[int, dict] = {}
         self.log: list[tuple[str, str, int]] = []
-        self._failures: list[dict] = []
         self._delays: list[dict] = []
         self._answers: list[dict] = []
         self._next = 1

@@ -2,8 +2,8 @@
 method routed to one ``_dispatch(handler)``, JSON answers written whole, and a wake-up event
 that ``reset()`` sets so handlers sleeping in a "slow" injection stop at once.
 
-Subclasses (``github_fake.FakeGitHub``, ``argocd_fake.FakeArgoCD``) hold the API's contract:
-routes, state, failure injection and the request log.
+Subclasses (``github_fake.FakeGitHub``, ``argocd_fake.FakeArgoCD``, ``prometheus_fake.FakePrometheus``)
+hold the API's contract: routes, state, what a failure injection means, and the request log.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ class HttpFake:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._wake = threading.Event()
+        self._failures: list[dict] = []   # injected failures, each {"times": N, ...}: see _next_failure
         self.server: ThreadingHTTPServer | None = None
 
     def start(self):
@@ -51,6 +52,15 @@ class HttpFake:
         """Release the handlers waiting in a delay; the next delays wait on a fresh event. Hold ``_lock``."""
         self._wake.set()
         self._wake = threading.Event()
+
+    def _next_failure(self) -> dict | None:
+        """The first injected failure with requests left, counted down by one (None: answer normally)."""
+        with self._lock:
+            for item in self._failures:
+                if item["times"] > 0:
+                    item["times"] -= 1
+                    return item
+        return None
 
     def _dispatch(self, h: BaseHTTPRequestHandler) -> None:
         raise NotImplementedError

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from .http_fake import HttpFake
 
 _SELECTOR = re.compile(r"([A-Za-z_:][A-Za-z0-9_:]*)\{([^}]*)\}")
 _MATCHER = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*,?')
@@ -25,60 +26,22 @@ _BY = re.compile(r"\bby\s*\(([^)]*)\)")
 ERROR_TYPES = {400: "bad_data", 422: "execution", 503: "timeout"}
 
 
-class FakePrometheus:
+class FakePrometheus(HttpFake):
     def __init__(self):
+        super().__init__()
         self.series: list[dict] = []          # label sets (with __name__)
         self.log: list[tuple[str, int]] = []  # query, status
-        self._failures: list[dict] = []
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self.server: ThreadingHTTPServer | None = None
-
-    def start(self) -> "FakePrometheus":
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                fake._dispatch(self)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self._wake.set()
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def reset(self) -> None:
         with self._lock:
             self.series.clear(), self.log.clear(), self._failures.clear()
-            self._wake.set()
-            self._wake = threading.Event()
+            self._wake_sleepers()
 
     def add(self, metric: str, **labels: str) -> None:
         self.series.append({"__name__": metric, **labels})
 
     def fail(self, mode: int | str, times: int = 1, seconds: float = 0.0) -> None:
         self._failures.append({"mode": mode, "times": times, "seconds": seconds})
-
-    def _take(self) -> dict | None:
-        with self._lock:
-            for item in self._failures:
-                if item["times"] > 0:
-                    item["times"] -= 1
-                    return item
-        return None
 
     def answer(self, query: str) -> list[dict]:
         found = _SELECTOR.search(query)
@@ -100,7 +63,7 @@ class FakePrometheus:
     def _dispatch(self, h: BaseHTTPRequestHandler) -> None:
         parsed = urllib.parse.urlsplit(h.path)
         query = urllib.parse.parse_qs(parsed.query).get("query", [""])[0]
-        failure = self._take()
+        failure = self._next_failure()
         if failure and failure["mode"] == "slow":
             self._wake.wait(failure["seconds"])
             failure = None
@@ -122,14 +85,7 @@ class FakePrometheus:
 
     def _send(self, h, status: int, data: bytes, query: str) -> None:
         self.log.append((query, status))
-        h.send_response(status)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(len(data)))
-        h.end_headers()
-        try:
-            h.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
+        self._write(h, status, data)
 
 
 def _matches(value: str, op: str, want: str) -> bool:

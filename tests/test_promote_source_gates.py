@@ -18,8 +18,6 @@ from gitops.promote.gates import GateFailed
 from gitops.promote.promote import Options, promote
 from gitops.prometheus_api import parse_vector
 
-from .argocd_fake import FakeArgoCD
-from .prometheus_fake import FakePrometheus
 from .test_promote_support import DIGEST_A, copy_setup, gitops, template
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
@@ -30,10 +28,8 @@ def ago(**kw) -> str:
 
 
 @pytest.fixture(scope="module")
-def apis():
-    argocd, prometheus = FakeArgoCD().start(), FakePrometheus().start()
-    yield argocd, prometheus
-    argocd.stop(), prometheus.stop()
+def apis(fake_argocd, fake_prometheus):
+    return fake_argocd, fake_prometheus
 
 
 @pytest.fixture
