@@ -21,7 +21,7 @@ https://argo-rollouts.readthedocs.io/en/stable/analysis/prometheus/
 """
 from __future__ import annotations
 
-from gitops.delivery import duration_seconds
+from gitops.inputs.delivery import duration_seconds
 
 from .addons import PROMETHEUS_PORT, PROMETHEUS_URL
 from .context import ComponentContext

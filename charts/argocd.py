@@ -41,9 +41,9 @@ Policy choices (docs/argocd.md explains each):
 """
 from __future__ import annotations
 
-from gitops.conventions import ARGOCD_NAMESPACE, PLATFORM_DIR
+from gitops.inputs.conventions import ARGOCD_NAMESPACE, PLATFORM_DIR
 from gitops.errors import InputError, Problem
-from gitops.model import Component, Environment, Platform, SyncWindow
+from gitops.inputs.model import Component, Environment, Platform, SyncWindow
 from gitops.syncplan.providers import CRD_GROUPS_BY_CHART, rendered_cr_kinds
 
 from .addons import ADDON_CLUSTER_RESOURCES, ADDONS, ISSUERS_WAVE, AddOn, addon_namespaces, addon_repositories, grafana_host

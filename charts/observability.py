@@ -3,11 +3,11 @@
 - ServiceMonitor (monitoring.coreos.com/v1): only for components that serve metrics
   (``component.metrics``), on the Service's named port ``http`` and the declared path. Prometheus
   adds the ``namespace``, ``pod`` and ``service`` target labels the adapter rules
-  (gitops/adapter.py) and the alerts below select on.
+  (gitops/generated/adapter.py) and the alerts below select on.
 - PrometheusRule: the alert catalogue ``ALERTS``; each alert applies only where its inputs exist
   (HPA alerts where an HPA exists, 5xx ratio only with ``alerting.requestsCounter``, p95 only with
   ``alerting.latencyHistogram``) and carries ``runbook_url``, ``summary`` and ``description``.
-  The runbooks are sections of the generated docs/autoscaling-playbook.md (gitops/playbook.py).
+  The runbooks are sections of the generated docs/autoscaling-playbook.md (gitops/generated/playbook.py).
 - Grafana dashboard: a ConfigMap labelled ``grafana_dashboard: "1"`` for the Grafana sidecar of
   kube-prometheus-stack (which must search all namespaces: ``sidecar.dashboards.searchNamespace:
   ALL``). The JSON is deterministic (sorted keys, ids numbered in panel order, uid derived from
@@ -18,7 +18,7 @@ Both CRs carry ``release: kube-prometheus-stack``, the label the stack's Prometh
 ServiceMonitors and PrometheusRules by (``serviceMonitorSelectorNilUsesHelmValues`` /
 ``ruleSelectorNilUsesHelmValues`` default to true).
 
-The builders are plain functions of the context so gitops/playbook.py can document the same
+The builders are plain functions of the context so gitops/generated/playbook.py can document the same
 alerts without starting cdk8s; only the construct classes touch ``charts.base``.
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Callable
 
-from gitops.quantity import parse_quantity
+from gitops.inputs.quantity import parse_quantity
 
 from .context import HTTP_PORT_NAME, ComponentContext
 

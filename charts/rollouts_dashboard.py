@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 
-from gitops.model import Environment
+from gitops.inputs.model import Environment
 
 from .observability import GRAFANA_DASHBOARD_LABEL, GRAFANA_FOLDER_ANNOTATION, _panel, _target
 

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from gitops.errors import InputError
-from gitops.load import load_platform
+from gitops.inputs.load import load_platform
 
 from .conftest import run_gitops, tree_bytes
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from gitops.load import load_platform
+from gitops.inputs.load import load_platform
 
 from .conftest import MINI, REPO, run_cli, run_gitops
 

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 
-from gitops.canonical import dump_objects
+from gitops.pipeline.canonical import dump_objects
 from gitops.errors import InputError
 from gitops.validate import RULES, run_validation
 

@@ -35,13 +35,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..diff import diff_trees
+from ..ops.diff import diff_trees
 from ..errors import GitopsError, InputError, Problem
-from ..load import ENVIRONMENTS_DIR, load_platform
-from ..model import Platform
-from ..outputs import ENV_FILES, ENV_TREES
-from ..tree import read_tree
-from ..urls import redact
+from ..inputs.load import ENVIRONMENTS_DIR, load_platform
+from ..inputs.model import Platform
+from ..pipeline.outputs import ENV_FILES, ENV_TREES
+from ..pipeline.tree import read_tree
+from ..ops.urls import redact
 from . import body as bodies
 from .body import Plan, ServiceChange
 from .envfile import EnvFile, plain_values
@@ -392,7 +392,7 @@ def _deliver(ctx: _Context, platform: Platform, plan: Plan, edit: Callable[[EnvF
         env_file = EnvFile.read(wt_root / env_rel, env_rel)
         edit(env_file)
         (wt_root / env_rel).write_text(env_file.text, encoding="utf-8")
-        from ..synth import synth  # heavy import (cdk8s) only when rendering
+        from ..pipeline.synth import synth  # heavy import (cdk8s) only when rendering
         synth(wt_root, [target], no_cache=True, progress=ctx.say)
         new_tree = read_tree(wt_root / "dist" / target)
         old_tree = git.tree_files(base, f"dist/{target}")

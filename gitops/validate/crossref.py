@@ -1,6 +1,6 @@
 """Cross-resource checks (XRF rules) over one environment's whole set of objects.
 
-The inventory (gitops.load) is the source of truth for what the apps really do: the port
+The inventory (gitops.inputs.load) is the source of truth for what the apps really do: the port
 they listen on, their health endpoints, required env vars, dependencies and callers.
 Objects are matched to inventory components by the label ``app.kubernetes.io/name``.
 """
@@ -19,7 +19,7 @@ import yaml
 from .documents import Doc
 from .envset import EnvSet, Workload
 from .findings import Hit
-from ..quantity import format_quantity, quantity_or_none
+from ..inputs.quantity import format_quantity, quantity_or_none
 from .k8s import dig, port_matches, selector_matches
 
 CERT_MANAGER_ANNOTATIONS = ("cert-manager.io/cluster-issuer", "cert-manager.io/issuer")
@@ -695,7 +695,7 @@ def check_hpa(es: EnvSet) -> Iterator[Hit]:
                          else f"no Application {ADAPTER_APP} in argocd/{es.name}/")
                 yield Hit("XRF015", hpa, ("spec", "metrics", i), f"{mtype} metric {name} of HorizontalPodAutoscaler {hpa.name} "
                           f"has no Prometheus Adapter rule: {where}",
-                          f"add a rule with name.as: {name} (gitops/adapter.py generates them from the inventory's customMetrics)",
+                          f"add a rule with name.as: {name} (gitops/generated/adapter.py generates them from the inventory's customMetrics)",
                           [app] if app is not None else [])
 
 

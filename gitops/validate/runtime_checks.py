@@ -16,9 +16,9 @@ import ipaddress
 from decimal import Decimal
 from typing import Iterator
 
-from ..model import PRIVATE_RANGES
-from ..operator_pods import ACME_SOLVER_DEFAULTS
-from ..quantity import format_quantity, quantity_or_none
+from ..inputs.model import PRIVATE_RANGES
+from ..inputs.operator_pods import ACME_SOLVER_DEFAULTS
+from ..inputs.quantity import format_quantity, quantity_or_none
 from .crossref import (CERT_MANAGER_ANNOTATIONS, _inventory_containers, _pod_amounts, _policies_by_label, _policy_selects,
                        _policy_types, configmap_creators)
 from .documents import Doc

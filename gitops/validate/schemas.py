@@ -36,7 +36,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
 from ..errors import InputError, Problem
-from ..schema_errors import describe, most_specific
+from ..inputs.schema_errors import describe, most_specific
 from .compiler import Check, Compiler, Unsupported
 
 K8S_SCHEMAS = Path(kubernetes_validate.__file__).resolve().parent / "kubernetes-json-schema"

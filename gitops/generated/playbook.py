@@ -1,4 +1,4 @@
-"""docs/autoscaling-playbook.md, generated from the inventory (registered in gitops/outputs.py).
+"""docs/autoscaling-playbook.md, generated from the inventory (registered in gitops/pipeline/outputs.py).
 
 Everything a reviewer needs to size and operate the autoscaling of every component in every
 environment, from the same model the manifests come from: requests/limits, HPA bounds and
@@ -18,11 +18,11 @@ from charts.observability import (
 from charts.vpa import applies as has_vpa, vpa_bounds
 
 from .adapter import adapter_rules
-from .capacity import (
+from ..ops.capacity import (
     DAEMONSET_CPU, DAEMONSET_MEMORY, RESOURCES, SYSTEM_RESERVE_FRACTION, environment_capacity, show,
 )
-from .model import Environment, Platform
-from .quantity import format_cpu, format_memory, human_cpu, human_memory
+from ..inputs.model import Environment, Platform
+from ..inputs.quantity import format_cpu, format_memory, human_cpu, human_memory
 
 # Review cadence of the previous playbook (weekly, monthly, quarterly), kept as numbers the text and checks share.
 RESCALES_PER_HOUR_MAX = 12

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from .errors import Problem
+from ..errors import Problem
 from .yamlsource import SourceDoc
 
 MAX_FILE_BYTES = 256 * 1024

@@ -14,7 +14,7 @@ warning/info levels) are reported without failing.
 | INV006 | a required plain variable has no inventory value and no override in an environment that enables the component |
 | INV007 | a dependency has no port to reach: the target listens on no port, the environment's endpoint for a backing dependency listens on another port, or an optional backing dependency has no endpoint there |
 | INV008 | a required dependency is not enabled in an environment that enables the component |
-| INV009 | retired: a component enabled in an environment but not in the one it is promoted from is an input error of the loader (``gitops.load``), so synth and validate refuse it too |
+| INV009 | retired: a component enabled in an environment but not in the one it is promoted from is an input error of the loader (``gitops.inputs.load``), so synth and validate refuse it too |
 | INV010 | components sharing an image build it from different sources (context or Dockerfile) |
 | DF0xx, DLxxxx, SCxxxx | Dockerfile findings (``gitops dockerfile lint``) for each Dockerfile found in a local checkout |
 
@@ -27,10 +27,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .dockerfile.lint import image_owner_rank, lint
-from .findings import Finding, report_document
-from .model import Component, Environment, Platform
-from .resolve import resolve
+from ..dockerfile.lint import image_owner_rank, lint
+from ..findings import Finding, report_document
+from ..inputs.model import Component, Environment, Platform
+from ..inputs.resolve import resolve
 
 CHECKS = {
     "INV001": "image repository and build command",

@@ -9,8 +9,8 @@ from __future__ import annotations
 import tempfile
 
 from .canonical import dump_object
-from .conventions import PLATFORM_DIR
-from .model import Environment, Platform
+from ..inputs.conventions import PLATFORM_DIR
+from ..inputs.model import Environment, Platform
 
 
 

@@ -1,7 +1,7 @@
 """argocd/<env>/ through cdk8s: AppProjects, Applications, ClusterIssuers and a kustomization.
 
-Registered in gitops/outputs.py ENV_TREES, so it runs in the environment's worker process next
-to gitops.render (cdk8s and its Node process are imported here, never in the parent). Layout:
+Registered in gitops/pipeline/outputs.py ENV_TREES, so it runs in the environment's worker process next
+to gitops.pipeline.render (cdk8s and its Node process are imported here, never in the parent). Layout:
 
     argocd/<env>/<kind>-<name>.yaml          one file per AppProject / Application
     argocd/<env>/kustomization.yaml          lists those files: ``kubectl apply -k argocd/<env>``
@@ -14,7 +14,7 @@ from __future__ import annotations
 import tempfile
 
 from .canonical import dump_object, dump_yaml
-from .model import Environment, Platform
+from ..inputs.model import Environment, Platform
 from .render import object_filename
 
 KUSTOMIZATION = "kustomization.yaml"

@@ -1,4 +1,4 @@
-"""The release dashboard as one self-contained HTML page (from gitops/status_data.py's dict).
+"""The release dashboard as one self-contained HTML page (from gitops/ops/status_data.py's dict).
 
 No network at view time: inline CSS, inline SVG, one small inline filter script, no fonts or
 images to fetch; a Content-Security-Policy (``default-src 'none'``, the script allowed by its hash)

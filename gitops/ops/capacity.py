@@ -33,11 +33,11 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .conventions import ROLLING_MAX_SURGE_PERCENT
-from .findings import Finding
-from .model import Environment, Platform
-from .quantity import format_cpu, format_memory, human_cpu, human_memory, parse_cpu, parse_memory
-from .resolve import resolve
+from ..inputs.conventions import ROLLING_MAX_SURGE_PERCENT
+from ..findings import Finding
+from ..inputs.model import Environment, Platform
+from ..inputs.quantity import format_cpu, format_memory, human_cpu, human_memory, parse_cpu, parse_memory
+from ..inputs.resolve import resolve
 
 # System reserve per node, subtracted before any workload is placed:
 # - 10 % of CPU and memory for the kubelet's kube-reserved/system-reserved and the eviction

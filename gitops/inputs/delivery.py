@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .errors import Problem
+from ..errors import Problem
 from .model import CanaryStep, Component, DeliverySettings, Environment
 
 ENVIRONMENT_DEFAULT_KINDS = ("api", "frontend")

@@ -27,10 +27,10 @@ from pathlib import Path
 import yaml
 from jsonschema import Draft202012Validator
 
-from .errors import InputError, Problem
-from .load import ENVIRONMENTS_DIR, INVENTORY_DIR, chain_order, load_platform
-from .promote.envfile import EnvFile
-from .schema_errors import describe, most_specific
+from ..errors import InputError, Problem
+from ..inputs.load import ENVIRONMENTS_DIR, INVENTORY_DIR, chain_order, load_platform
+from ..promote.envfile import EnvFile
+from ..inputs.schema_errors import describe, most_specific
 
 TERRAFORM_ROOTS = "infra/terraform/environments"
 # The hand-written files of a Terraform root; generated.auto.tfvars.json comes from `gitops synth`.

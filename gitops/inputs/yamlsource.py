@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import InputError, Problem
+from ..errors import InputError, Problem
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

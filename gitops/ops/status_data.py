@@ -14,7 +14,7 @@ Sources, each optional, each failing into a warning rather than an exception:
   trailer per environment (gitops/promote/body.py writes them);
 - GitHub (``GITHUB_TOKEN``): open promotion/rollback pull requests, matched to rows through the
   ``<!-- gitops-promotion {...} -->`` marker the promotion writes into the PR body;
-- Argo CD (gitops/argocd_api.py settings): sync and health of each component's Application.
+- Argo CD (gitops/ops/argocd_api.py settings): sync and health of each component's Application.
 
 Deterministic for the same inputs when no live source (GitHub, Argo CD) is configured: no clock is read.
 """
@@ -29,10 +29,10 @@ from typing import Callable, Mapping
 import yaml
 
 from .argocd_api import ArgoCD, ArgoCDConfigError, ArgoCDError, ArgoCDNotFound, target_for
-from .load import load_platform
-from .promote.body import short_digest
-from .promote.holds import HOLDS_DIR, parse_hold
-from .promote.versions import version_rows
+from ..inputs.load import load_platform
+from ..promote.body import short_digest
+from ..promote.holds import HOLDS_DIR, parse_hold
+from ..promote.versions import version_rows
 
 VERSION = 1
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -194,7 +194,7 @@ def _holds(root: Path, envs: list[str], warnings: Collector) -> dict:
 # --------------------------------------------------------------------------- history
 
 def _history(root: Path, envs: list[str], by_env: dict, warnings: Collector) -> dict:
-    from .promote.git import Git, GitError
+    from ..promote.git import Git, GitError
 
     git = Git(root)
     try:
@@ -251,7 +251,7 @@ def _pull_services(body: str) -> tuple[dict | None, list[str]]:
 
 def _pulls(root: Path, environ: Mapping[str, str], rows: list[dict], by_env: dict, warnings: Collector,
            github_factory: Callable | None) -> dict:
-    from .promote.github import GitHub, GitHubAuthError, GitHubError
+    from ..promote.github import GitHub, GitHubAuthError, GitHubError
 
     token = environ.get("GITHUB_TOKEN", "")
     if not token:
@@ -306,7 +306,7 @@ def _pulls(root: Path, environ: Mapping[str, str], rows: list[dict], by_env: dic
 
 
 def _repository(root: Path, environ: Mapping[str, str]) -> tuple[str, str]:
-    from .promote.git import Git, GitError, parse_remote
+    from ..promote.git import Git, GitError, parse_remote
 
     repository = environ.get("GITHUB_REPOSITORY", "")
     if not repository:

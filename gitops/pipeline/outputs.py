@@ -14,21 +14,21 @@ from typing import Callable
 # (path template with {env}, "module:function(platform, env) -> dict[relpath, bytes]")
 # Folders: replaced as a whole (stale files disappear).
 ENV_TREES: list[tuple[str, str]] = [
-    ("dist/{env}", "gitops.render:render_environment"),
-    ("argocd/{env}", "gitops.argocd_render:render_argocd"),
+    ("dist/{env}", "gitops.pipeline.render:render_environment"),
+    ("argocd/{env}", "gitops.pipeline.argocd_render:render_argocd"),
 ]
 
 # (path template with {env}, "module:function(platform, env) -> bytes")
 ENV_FILES: list[tuple[str, str]] = [
-    ("infra/terraform/environments/{env}/generated.auto.tfvars.json", "gitops.tfvars:render_tfvars"),
+    ("infra/terraform/environments/{env}/generated.auto.tfvars.json", "gitops.generated.tfvars:render_tfvars"),
 ]
 
 # (path, "module:function(platform) -> bytes")
 GLOBAL_FILES: list[tuple[str, str]] = [
-    (".github/CODEOWNERS", "gitops.codeowners:render_codeowners"),
-    ("docs/autoscaling-playbook.md", "gitops.playbook:render_playbook"),
-    ("docs/service-inventory.md", "gitops.inventory_report:render_markdown"),
-    ("docker-compose.dev.yml", "gitops.compose:render_compose"),
+    (".github/CODEOWNERS", "gitops.generated.codeowners:render_codeowners"),
+    ("docs/autoscaling-playbook.md", "gitops.generated.playbook:render_playbook"),
+    ("docs/service-inventory.md", "gitops.generated.inventory_report:render_markdown"),
+    ("docker-compose.dev.yml", "gitops.generated.compose:render_compose"),
 ]
 
 

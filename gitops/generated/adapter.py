@@ -7,8 +7,8 @@ the component really emits, per the inventory.
 """
 from __future__ import annotations
 
-from .model import Environment, Platform
-from .resolve import resolve
+from ..inputs.model import Environment, Platform
+from ..inputs.resolve import resolve
 
 
 def adapter_rules(platform: Platform, env: Environment) -> list[dict]:

@@ -2,7 +2,7 @@
 and the promotion gates that read the source environment.
 
 Settings (one home, :func:`target_for`): the environment file's ``argocd.server`` (default
-``https://argocd.<domain>``, :attr:`gitops.model.Environment.argocd_server`), overridden by
+``https://argocd.<domain>``, :attr:`gitops.inputs.model.Environment.argocd_server`), overridden by
 ``ARGOCD_SERVER_<ENV>`` then ``ARGOCD_SERVER``; the token is ``ARGOCD_AUTH_TOKEN_<ENV>``, else
 ``ARGOCD_AUTH_TOKEN``. ``<ENV>`` is the environment name upper-cased, ``-`` as ``_``: each environment
 has its own Argo CD (it runs inside the environment's cluster, charts/argocd.py), so a page that shows
@@ -44,7 +44,7 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from typing import Callable, Mapping
 
-from .errors import GitopsError
+from ..errors import GitopsError
 
 SERVER_VAR = "ARGOCD_SERVER"
 TOKEN_VAR = "ARGOCD_AUTH_TOKEN"

@@ -3,7 +3,7 @@
 Everything downstream (charts, validation, docs, CI matrix, promotion) reads these
 frozen dataclasses only; nothing downstream re-reads YAML. Input defaults are declared once,
 in the JSON Schemas in ``gitops/schemas`` (``"default"``), and the loader reads them from there
-(``gitops.load.schema_default``); these classes carry no input default of their own.
+(``gitops.inputs.load.schema_default``); these classes carry no input default of their own.
 """
 from __future__ import annotations
 
@@ -177,7 +177,7 @@ class CanaryStep:
 class DeliverySettings:
     """A ``delivery:`` block as written (inventory, environment, or environment component); None = unset.
 
-    gitops/delivery.py merges the levels into the effective ``Delivery``.
+    gitops/inputs/delivery.py merges the levels into the effective ``Delivery``.
     """
 
     strategy: Literal["rolling", "canary", "blueGreen"] | None = None

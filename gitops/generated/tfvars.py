@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import json
 
-from .conventions import ARGOCD_NAMESPACE, INGRESS_NAMESPACE
-from .model import Environment, Platform
+from ..inputs.conventions import ARGOCD_NAMESPACE, INGRESS_NAMESPACE
+from ..inputs.model import Environment, Platform
 
 
 TFVARS_PATH = "infra/terraform/environments/{env}/generated.auto.tfvars.json"
@@ -64,5 +64,5 @@ def tfvars_data(platform: Platform, env: Environment) -> dict:
 
 
 def render_tfvars(platform: Platform, env: Environment) -> bytes:
-    """Canonical JSON bytes of :func:`tfvars_data` (registered in gitops/outputs.py ENV_FILES)."""
+    """Canonical JSON bytes of :func:`tfvars_data` (registered in gitops/pipeline/outputs.py ENV_FILES)."""
     return (json.dumps(tfvars_data(platform, env), sort_keys=True, indent=2) + "\n").encode("utf-8")

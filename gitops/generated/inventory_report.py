@@ -1,6 +1,6 @@
 """The service inventory as data (JSON), a table (CSV) or a document (Markdown).
 
-``docs/service-inventory.md`` is ``render_markdown`` registered in ``gitops.outputs.GLOBAL_FILES``:
+``docs/service-inventory.md`` is ``render_markdown`` registered in ``gitops.pipeline.outputs.GLOBAL_FILES``:
 ``gitops synth`` writes it and ``gitops synth --check`` fails when it is stale, like ``dist/``.
 Every inventory component is listed, backing services and planned ones included.
 """
@@ -10,7 +10,7 @@ import csv
 import io
 import json
 
-from .model import Component, Platform
+from ..inputs.model import Component, Platform
 
 COLUMNS = ("name", "kind", "status", "owner", "runtime", "build", "start", "port", "health", "env",
            "dependencies", "storage", "environments", "image")

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import json
 
-from .dockerfile.lint import image_owner_rank
-from .errors import InputError, Problem
-from .model import Platform
+from ..dockerfile.lint import image_owner_rank
+from ..errors import InputError, Problem
+from ..inputs.model import Platform
 
 
 def matrix(platform: Platform) -> dict:

@@ -26,10 +26,10 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from .conventions import RUN_AS
-from .dockerfile.generate import exec_form, template_for
-from .errors import InputError
-from .model import Component, Platform
+from ..inputs.conventions import RUN_AS
+from ..dockerfile.generate import exec_form, template_for
+from ..errors import InputError
+from ..inputs.model import Component, Platform
 
 COMPOSE_FILE = "docker-compose.dev.yml"
 JOB_KINDS = ("job", "cronjob")

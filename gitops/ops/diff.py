@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from .tree import read_tree
+from ..pipeline.tree import read_tree
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -416,7 +416,7 @@ def diff_trees(left: dict[str, bytes], right: dict[str, bytes], *, left_label: s
 
 def tree_at_ref(root: Path | str, ref: str, relpath: str) -> dict[str, bytes]:
     """{path relative to ``relpath``: bytes} for a folder as committed at ``ref`` (empty if absent)."""
-    from .promote.git import Git
+    from ..promote.git import Git
     return Git(root).tree_files(ref, relpath)
 
 

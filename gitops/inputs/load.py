@@ -18,7 +18,7 @@ from jsonschema import validators as jsonschema_validators
 from referencing import Registry, Resource
 
 from .delivery import settings_problems as delivery_problems
-from .errors import InputError, Problem
+from ..errors import InputError, Problem
 from .inputcheck import file_size_problem, string_problems
 from .namespaces import reserved_namespaces
 from .secretscan import RULE_ID as SECRET_RULE, looks_secret
@@ -703,7 +703,7 @@ def _check_runs_before(doc: SourceDoc, c: Component, components: dict[str, Compo
 
 
 def _plain_secret(file: str, path: tuple, var: EnvVar, value: str | None, doc: SourceDoc) -> list[Problem]:
-    """A plain setting that looks like a credential (gitops/secretscan.py), unless its inventory entry waives it."""
+    """A plain setting that looks like a credential (gitops/inputs/secretscan.py), unless its inventory entry waives it."""
     if var.is_secret or dict(var.waivers).get(SECRET_RULE):
         return []
     why = looks_secret(var.name, value)

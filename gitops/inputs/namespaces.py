@@ -6,7 +6,7 @@ there. In ``kube-system`` that cuts cluster DNS; in ``argocd`` or an add-on's na
 breaks the controllers the platform relies on. Reserved:
 
 - the namespaces Kubernetes creates itself (https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/#initial-namespaces);
-- Argo CD's and the ingress controller's (installed by Terraform, gitops/conventions.py);
+- Argo CD's and the ingress controller's (installed by Terraform, gitops/inputs/conventions.py);
 - every namespace an add-on is installed into (charts/addons.py ``ADDONS``), so a new add-on is
   reserved without editing this file.
 """
