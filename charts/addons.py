@@ -144,7 +144,7 @@ def _kube_prometheus_stack(platform: Platform, env: Environment) -> dict:
                 "hosts": [grafana_host(env)],
                 "tls": [{"hosts": [grafana_host(env)], "secretName": "grafana-tls"}],
             },
-            # Component dashboards are ConfigMaps in the environment namespace (charts/observability.py).
+            # Component dashboards are ConfigMaps in the environment namespace (charts/dashboard.py).
             "sidecar": {"dashboards": {
                 "enabled": True, "label": "grafana_dashboard", "labelValue": "1", "searchNamespace": "ALL",
                 "folderAnnotation": "grafana_folder", "provider": {"foldersFromFilesStructure": True},

@@ -192,7 +192,8 @@ def hooked_jobs(platform: Platform, env: Environment, component: Component) -> t
 
 
 def component_application(platform: Platform, env: Environment, component: Component) -> dict:
-    from .observability import PLAYBOOK_PATH, dashboard_uid
+    from .alerts import PLAYBOOK_PATH
+    from .dashboard import dashboard_uid
 
     repo = repo_web_url(platform)
     ctx = ComponentContext.of(platform, env, component)

@@ -18,7 +18,7 @@ import yaml
 
 from charts.analysis import analysed
 from charts.context import ComponentContext
-from charts.observability import prometheus_rule
+from charts.alerts import prometheus_rule
 from gitops.inputs.delivery import default_delivery, delivery_of
 from gitops.inputs.load import load_platform
 from gitops.inputs.model import CanaryStep, DeliverySettings

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from charts.autoscaling import SCALE_DOWN_PERCENT_PER_MINUTE, SCALE_UP_STABILIZATION_SECONDS
 from charts.context import ComponentContext
-from charts.observability import (
-    ALERTS, MEMORY_NEAR_LIMIT_RATIO, PROMETHEUS_SELECTOR_LABELS, RATE_WINDOW, SCRAPE_INTERVAL, alerts_for, scrapes,
-)
+from charts.alerts import ALERTS, MEMORY_NEAR_LIMIT_RATIO, alerts_for
+from charts.promql import RATE_WINDOW
+from charts.service_monitor import PROMETHEUS_SELECTOR_LABELS, SCRAPE_INTERVAL, scrapes
 from charts.vpa import applies as has_vpa, vpa_bounds
 
 from .adapter import adapter_rules
