@@ -1,4 +1,5 @@
-"""HPA custom/external metrics served by the Prometheus Adapter's rules (XRF015, XRF018), ServiceMonitors that select a port (XRF016)."""
+"""HPA custom/external metrics served by the Prometheus Adapter's rules (XRF015, XRF018); ServiceMonitors
+that select a Service port (XRF016)."""
 from __future__ import annotations
 
 import re
