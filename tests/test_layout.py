@@ -73,3 +73,56 @@ def test_top_level_gitops_holds_only_the_cli_errors_and_findings():
     """Every other module lives in a role package (README "Layout")."""
     top = sorted(p.name for p in (REPO / "gitops").glob("*.py"))
     assert top == ["__init__.py", "__main__.py", "cli.py", "errors.py", "findings.py"]
+
+
+def layout_rows(readme: str) -> dict[str, str]:
+    """README "## Layout" table: first-column path -> description."""
+    section = readme.split("\n## Layout\n", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        if line.startswith("| `") and len(cells) >= 2:
+            rows[cells[0].strip("`")] = cells[1]
+    return rows
+
+
+def listed_modules(description: str) -> set[str] | None:
+    if "modules: " not in description:
+        return None
+    return {m.strip().strip("`") for m in description.rsplit("modules: ", 1)[1].split(",")}
+
+
+def folder_modules(folder: Path) -> set[str]:
+    """Python modules (``name``) and packages (``name/``) of a folder, dunder files aside."""
+    modules = {p.stem for p in folder.glob("*.py") if not p.name.startswith("__")}
+    packages = {p.name + "/" for p in folder.iterdir() if (p / "__init__.py").is_file()}
+    return modules | packages
+
+
+def test_readme_layout_lists_every_gitops_folder_and_no_other():
+    rows = layout_rows((REPO / "README.md").read_text())
+    documented = {path for path in rows if path.startswith("gitops/") and path != "gitops/"}
+    folders = {f"gitops/{p.name}/" for p in (REPO / "gitops").iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert documented == folders
+
+
+def test_readme_layout_module_lists_match_the_folders():
+    rows = layout_rows((REPO / "README.md").read_text())
+    checked = 0
+    for path, description in rows.items():
+        listed = listed_modules(description)
+        if listed is None:
+            continue
+        expected = folder_modules(REPO / path)
+        if path == "gitops/":  # its packages have rows of their own
+            expected = {m for m in expected if not m.endswith("/")}
+        assert listed == expected, f"README Layout row {path}"
+        checked += 1
+    assert checked >= 12  # charts/, gitops/ and every package folder of gitops/
+
+
+def test_layout_parser_sees_a_missing_module():
+    readme = "x\n## Layout\n\n| path | what |\n|---|---|\n| `gitops/ops/` | operations; modules: `diff` |\n\n## Next\n"
+    rows = layout_rows(readme)
+    assert rows == {"gitops/ops/": "operations; modules: `diff`"}
+    assert listed_modules(rows["gitops/ops/"]) != folder_modules(REPO / "gitops" / "ops")
