@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from gitops.errors import InputError
-from gitops.synth import synth
-from gitops.tree import read_tree
+from gitops.pipeline.synth import synth
+from gitops.pipeline.tree import read_tree
 
 
 def main() -> int:

@@ -60,9 +60,9 @@ import sys, time
 sys.path.insert(0, {str(REPO)!r})
 start = time.perf_counter()
 from pathlib import Path
-from gitops.load import load_platform
-from gitops.canonical import canonical_object, dump_object, dump_yaml
-from gitops.render import object_filename
+from gitops.inputs.load import load_platform
+from gitops.pipeline.canonical import canonical_object, dump_object, dump_yaml
+from gitops.pipeline.render import object_filename
 import charts.base as base
 from charts.context import ComponentContext
 import charts.component as component_mod

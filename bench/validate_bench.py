@@ -54,7 +54,7 @@ def pin_one_core() -> str:
 
 
 def parsed_documents(root: Path) -> list[tuple[str, dict]]:
-    from gitops.load import load_platform
+    from gitops.inputs.load import load_platform
     from gitops.validate import _collect_files
     from gitops.validate.documents import read_documents
     platform = load_platform(root)
@@ -68,7 +68,7 @@ def measure_phases(root: Path, crds: Path) -> dict[str, float]:
     """CPU seconds of each stage of an uncached run (same code path as run_validation)."""
     import gc
 
-    from gitops.load import load_platform
+    from gitops.inputs.load import load_platform
     from gitops.validate import _collect_files
     from gitops.validate.crossref import check_environment
     from gitops.validate.documents import read_documents

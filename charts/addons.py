@@ -25,13 +25,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from gitops.adapter import adapter_rules
-from gitops.conventions import MONITORING_NAMESPACE
+from gitops.generated.adapter import adapter_rules
+from gitops.inputs.conventions import MONITORING_NAMESPACE
 from gitops.crds.lock import crd_project
-from gitops.delivery import delivery_of
-from gitops.model import Environment, Platform
-from gitops.operator_pods import ACME_SOLVER_DEFAULTS
-from gitops.quantity import parse_cpu, parse_memory
+from gitops.inputs.delivery import delivery_of
+from gitops.inputs.model import Environment, Platform
+from gitops.inputs.operator_pods import ACME_SOLVER_DEFAULTS
+from gitops.inputs.quantity import parse_cpu, parse_memory
 
 from .rollouts_dashboard import dashboard_config_map as rollouts_dashboard
 
@@ -144,7 +144,7 @@ def _kube_prometheus_stack(platform: Platform, env: Environment) -> dict:
                 "hosts": [grafana_host(env)],
                 "tls": [{"hosts": [grafana_host(env)], "secretName": "grafana-tls"}],
             },
-            # Component dashboards are ConfigMaps in the environment namespace (charts/observability.py).
+            # Component dashboards are ConfigMaps in the environment namespace (charts/dashboard.py).
             "sidecar": {"dashboards": {
                 "enabled": True, "label": "grafana_dashboard", "labelValue": "1", "searchNamespace": "ALL",
                 "folderAnnotation": "grafana_folder", "provider": {"foldersFromFilesStructure": True},
@@ -211,7 +211,7 @@ def _prometheus_adapter(platform: Platform, env: Environment) -> dict:
         "podDisruptionBudget": {"enabled": n > 1, "minAvailable": 1},
         "resources": {"requests": {"cpu": "150m", "memory": "256Mi"}, "limits": {"cpu": "400m", "memory": "512Mi"}},
         "metricsRelistInterval": "1m",
-        # One rule per custom metric the environment's HPAs use, from the inventory (gitops/adapter.py).
+        # One rule per custom metric the environment's HPAs use, from the inventory (gitops/generated/adapter.py).
         "rules": {"default": False, "custom": adapter_rules(platform, env)},
     }
 

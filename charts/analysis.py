@@ -1,7 +1,7 @@
 """AnalysisTemplate of a canary/blueGreen component: is the new version as healthy as the alerts demand?
 
 Built from the same inventory declarations and the same PromQL as the component's PrometheusRule
-(charts/observability.py): ``alerting.requestsCounter`` gives the success rate, ``alerting.latencyHistogram``
+(charts/alerts.py): ``alerting.requestsCounter`` gives the success rate, ``alerting.latencyHistogram``
 the p95 latency, kube-state-metrics the crash loops; the thresholds are ``alerting.errorRatio`` and
 ``alerting.p95LatencySeconds``. A component that declares neither series (or serves no metrics) gets no
 template: its canary runs without analysis and ``gitops validate`` warns (ROL007).
@@ -21,11 +21,12 @@ https://argo-rollouts.readthedocs.io/en/stable/analysis/prometheus/
 """
 from __future__ import annotations
 
-from gitops.delivery import duration_seconds
+from gitops.inputs.delivery import duration_seconds
 
 from .addons import PROMETHEUS_PORT, PROMETHEUS_URL
 from .context import ComponentContext
-from .observability import container_selector, error_ratio_query, p95_latency_query, pods_selector, scrapes
+from .promql import container_selector, error_ratio_query, p95_latency_query, pods_selector
+from .service_monitor import scrapes
 
 ROLLOUTS_API = "argoproj.io/v1alpha1"
 NEW_PODS_HASH_ARG = "new-pods-hash"

@@ -41,9 +41,9 @@ Policy choices (docs/argocd.md explains each):
 """
 from __future__ import annotations
 
-from gitops.conventions import ARGOCD_NAMESPACE, PLATFORM_DIR
+from gitops.inputs.conventions import ARGOCD_NAMESPACE, PLATFORM_DIR
 from gitops.errors import InputError, Problem
-from gitops.model import Component, Environment, Platform, SyncWindow
+from gitops.inputs.model import Component, Environment, Platform, SyncWindow
 from gitops.syncplan.providers import CRD_GROUPS_BY_CHART, rendered_cr_kinds
 
 from .addons import ADDON_CLUSTER_RESOURCES, ADDONS, ISSUERS_WAVE, AddOn, addon_namespaces, addon_repositories, grafana_host
@@ -192,7 +192,8 @@ def hooked_jobs(platform: Platform, env: Environment, component: Component) -> t
 
 
 def component_application(platform: Platform, env: Environment, component: Component) -> dict:
-    from .observability import PLAYBOOK_PATH, dashboard_uid
+    from .alerts import PLAYBOOK_PATH
+    from .dashboard import dashboard_uid
 
     repo = repo_web_url(platform)
     ctx = ComponentContext.of(platform, env, component)

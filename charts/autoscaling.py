@@ -1,7 +1,7 @@
 """HorizontalPodAutoscaler (autoscaling/v2): CPU and memory targets, optional per-pod custom metrics.
 
 Custom metrics (``Pods`` metrics, ``AverageValue`` per pod) are served by Prometheus Adapter
-from rules generated out of the same inventory declarations (gitops/adapter.py), so an HPA
+from rules generated out of the same inventory declarations (gitops/generated/adapter.py), so an HPA
 metric always has exactly one rule and that rule reads the series the component exports.
 
 Behaviour (the old charts' HPA behavior and the old autoscaling playbook's numbers):

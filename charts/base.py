@@ -81,7 +81,7 @@ class ChartMemo:
         return data["objects"]
 
     def put(self, key: str, objects: list[dict]) -> None:
-        from gitops.tree import write_file_atomic
+        from gitops.pipeline.tree import write_file_atomic
 
         data = json.dumps({"key": key, "objects": objects}, sort_keys=True, separators=(",", ":"))
         write_file_atomic(self.folder / f"{key}.json", data.encode())

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from gitops.secretscan import RULE_ID as SECRET_RULE
+from gitops.inputs.secretscan import RULE_ID as SECRET_RULE
 
 from .base import emit
 from .context import ComponentContext
@@ -26,7 +26,7 @@ class Settings:
         data = settings_data(ctx)
         if not data:
             return
-        # A plain value the inventory waived as not secret (gitops/secretscan.py) carries the same
+        # A plain value the inventory waived as not secret (gitops/inputs/secretscan.py) carries the same
         # waiver for `gitops validate` (SEC002), so both checks agree.
         waived = [f"{e.name}: {dict(e.waivers)[SECRET_RULE]}" for e in ctx.component.env
                   if e.name in data and dict(e.waivers).get(SECRET_RULE)]

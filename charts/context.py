@@ -4,9 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from gitops.delivery import Delivery, delivery_of
-from gitops.model import Component, Environment, Platform, Resolved
-from gitops.resolve import resolve
+from gitops.inputs.delivery import Delivery, delivery_of
+from gitops.inputs.model import Component, Environment, Platform, Resolved
+from gitops.inputs.resolve import resolve
 
 from .labels import selector_labels, standard_labels
 

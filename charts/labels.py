@@ -1,7 +1,7 @@
 """Standard app.kubernetes.io labels, shared by every object of a component."""
 from __future__ import annotations
 
-from gitops.model import Component, Environment
+from gitops.inputs.model import Component, Environment
 
 PART_OF = "meetinity"
 MANAGED_BY = "meetinity-gitops"

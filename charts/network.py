@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import ipaddress
 
-from gitops.conventions import INGRESS_NAMESPACE, MONITORING_NAMESPACE
-from gitops.model import PRIVATE_RANGES, Component
+from gitops.inputs.conventions import INGRESS_NAMESPACE, MONITORING_NAMESPACE
+from gitops.inputs.model import PRIVATE_RANGES, Component
 
 from .base import emit
 from .context import ComponentContext

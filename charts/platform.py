@@ -7,8 +7,8 @@ setup, no namespace admits traffic from other environments.
 """
 from __future__ import annotations
 
-from gitops.conventions import INGRESS_NAMESPACE, PLATFORM_DIR
-from gitops.model import Environment, SecretRef
+from gitops.inputs.conventions import INGRESS_NAMESPACE, PLATFORM_DIR
+from gitops.inputs.model import Environment, SecretRef
 
 from .base import emit
 from .context import PULL_SECRET_NAME

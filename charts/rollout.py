@@ -1,4 +1,4 @@
-"""Argo Rollouts ``Rollout`` for canary and blueGreen components (gitops/delivery.py decides which).
+"""Argo Rollouts ``Rollout`` for canary and blueGreen components (gitops/inputs/delivery.py decides which).
 
 Full pod template, not ``workloadRef``: with ``workloadRef`` the Rollout borrows the template of a
 Deployment that Argo Rollouts then scales to zero (and, from v1.5, scales by itself per
@@ -29,7 +29,7 @@ Spec fields (https://argo-rollouts.readthedocs.io/en/stable/features/specificati
 """
 from __future__ import annotations
 
-from gitops.model import CanaryStep
+from gitops.inputs.model import CanaryStep
 
 from .analysis import ROLLOUTS_API, analysed, analysis_ref, analysis_template
 from .base import emit

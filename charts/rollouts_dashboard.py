@@ -12,11 +12,9 @@ Grafana's ``{{label}}`` legends as template actions (argo-helm charts/argo-rollo
 """
 from __future__ import annotations
 
-import json
+from gitops.inputs.model import Environment
 
-from gitops.model import Environment
-
-from .observability import GRAFANA_DASHBOARD_LABEL, GRAFANA_FOLDER_ANNOTATION, _panel, _target
+from .grafana import GRAFANA_DASHBOARD_LABEL, GRAFANA_FOLDER_ANNOTATION, board, board_json, layout, panel, target
 
 AUTO_LEGEND = "__auto"
 
@@ -24,60 +22,38 @@ AUTO_LEGEND = "__auto"
 def _panels(env: Environment) -> list[dict]:
     ns = f'exported_namespace="{env.namespace}"'
     panels = [
-        _panel("Rollouts by phase", "short", [
-            _target(f"sum by (phase) (rollout_info{{{ns}}})", AUTO_LEGEND),
+        panel("Rollouts by phase", "short", [
+            target(f"sum by (phase) (rollout_info{{{ns}}})", AUTO_LEGEND),
         ], "Healthy, Progressing, Paused (a step or an inconclusive analysis waits for a human) or Degraded (aborted)."),
-        _panel("Rollouts not Healthy", "short", [
-            _target(f'rollout_info{{{ns},phase!="Healthy"}}', AUTO_LEGEND),
+        panel("Rollouts not Healthy", "short", [
+            target(f'rollout_info{{{ns},phase!="Healthy"}}', AUTO_LEGEND),
         ], "Each Rollout that is progressing, paused or degraded: `kubectl argo rollouts get rollout <name>`."),
-        _panel("Replicas available vs desired", "short", [
-            _target(f"rollout_info_replicas_available{{{ns}}}", AUTO_LEGEND),
-            _target(f"rollout_info_replicas_desired{{{ns}}}", AUTO_LEGEND),
+        panel("Replicas available vs desired", "short", [
+            target(f"rollout_info_replicas_available{{{ns}}}", AUTO_LEGEND),
+            target(f"rollout_info_replicas_desired{{{ns}}}", AUTO_LEGEND),
         ], "Per Rollout: available pods against the desired count (the HPA's, or spec.replicas)."),
-        _panel("Analysis runs by phase", "short", [
-            _target(f"sum by (phase) (analysis_run_info{{{ns}}})", AUTO_LEGEND),
+        panel("Analysis runs by phase", "short", [
+            target(f"sum by (phase) (analysis_run_info{{{ns}}})", AUTO_LEGEND),
         ], "Running, Successful, Failed (the canary aborted), Error (Prometheus unreachable) or Inconclusive."),
-        _panel("Analysis measurements not successful", "short", [
-            _target(f'analysis_run_metric_phase{{{ns},phase=~"Failed|Error|Inconclusive"}}', AUTO_LEGEND),
+        panel("Analysis measurements not successful", "short", [
+            target(f'analysis_run_metric_phase{{{ns},phase=~"Failed|Error|Inconclusive"}}', AUTO_LEGEND),
         ], "Which metric (success-rate, p95-latency, no-crash-loops) of which run failed or could not decide."),
-        _panel("Controller reconcile errors", "short", [
-            _target("sum(rate(rollout_reconcile_error[5m]))", "rollouts"),
-            _target("sum(rate(analysis_run_reconcile_error[5m]))", "analysis runs"),
+        panel("Controller reconcile errors", "short", [
+            target("sum(rate(rollout_reconcile_error[5m]))", "rollouts"),
+            target("sum(rate(analysis_run_reconcile_error[5m]))", "analysis runs"),
         ], "Errors of the controller itself (RBAC, API server, a bad traffic-routing reference)."),
     ]
-    for index, panel in enumerate(panels):
-        panel["id"] = index + 1
-        panel["gridPos"] = {"h": 8, "w": 12, "x": 12 * (index % 2), "y": 8 * (index // 2)}
-        panel["datasource"] = {"type": "prometheus", "uid": "${datasource}"}
-        for ref, target in enumerate(panel["targets"]):
-            target["refId"] = chr(ord("A") + ref)
-            target["datasource"] = panel["datasource"]
-    return panels
+    return layout(panels)
 
 
 def dashboard_json(env: Environment) -> str:
-    board = {
-        "annotations": {"list": []},
-        "description": "Argo Rollouts controller: canaries, blue-green switches and their analyses. Generated; do not edit in Grafana.",
-        "editable": False,
-        "graphTooltip": 1,
-        "links": [],
-        "panels": _panels(env),
-        "refresh": "1m",
-        "schemaVersion": 39,
-        "tags": ["meetinity", env.name, "argo-rollouts"],
-        "templating": {"list": [{
-            "name": "datasource", "label": "Data source", "type": "datasource", "query": "prometheus",
-            "hide": 0, "current": {}, "options": [], "refresh": 1, "regex": "",
-        }]},
-        "time": {"from": "now-6h", "to": "now"},
-        "timepicker": {},
-        "timezone": "utc",
-        "title": f"Argo Rollouts ({env.name})",
-        "uid": f"meetinity-{env.name}-argo-rollouts"[:40],
-        "version": 1,
-    }
-    text = json.dumps(board, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    text = board_json(board(
+        title=f"Argo Rollouts ({env.name})",
+        uid=f"meetinity-{env.name}-argo-rollouts"[:40],
+        description="Argo Rollouts controller: canaries, blue-green switches and their analyses. Generated; do not edit in Grafana.",
+        tags=["meetinity", env.name, "argo-rollouts"],
+        panels=_panels(env),
+    ))
     if "{{" in text:
         raise ValueError("Helm tpl would evaluate '{{' in the add-on's extraObjects")
     return text

@@ -1,7 +1,7 @@
 """Secrets come from the environment's secret store through External Secrets Operator, never from git."""
 from __future__ import annotations
 
-from gitops.model import Environment, SecretRef
+from gitops.inputs.model import Environment, SecretRef
 
 from .base import emit
 from .context import ComponentContext

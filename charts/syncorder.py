@@ -26,7 +26,7 @@ the fixed Job name can be re-created on every sync (docs ``user-guide/resource_h
 """
 from __future__ import annotations
 
-from gitops.model import Component
+from gitops.inputs.model import Component
 
 WAVE_ANNOTATION = "argocd.argoproj.io/sync-wave"
 HOOK_ANNOTATION = "argocd.argoproj.io/hook"

@@ -14,7 +14,7 @@ Only Deployments (api, frontend, worker) get one; jobs are too short-lived to be
 """
 from __future__ import annotations
 
-from gitops.quantity import format_cpu, format_memory, parse_cpu, parse_memory
+from gitops.inputs.quantity import format_cpu, format_memory, parse_cpu, parse_memory
 
 from .context import ComponentContext
 

@@ -7,7 +7,7 @@ really serves (from the inventory), pull secret from the secret store.
 """
 from __future__ import annotations
 
-from gitops.conventions import ROLLING_MAX_SURGE_PERCENT, RUN_AS
+from gitops.inputs.conventions import ROLLING_MAX_SURGE_PERCENT, RUN_AS
 
 from .base import emit
 from .config import settings_checksum, settings_data

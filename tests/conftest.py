@@ -87,7 +87,7 @@ def edit_yaml(path: Path, fn) -> None:
 def load_problems(root: Path) -> list[str]:
     """The `file:line at field: ...` problems load_platform collects for a bad input tree."""
     from gitops.errors import InputError
-    from gitops.load import load_platform
+    from gitops.inputs.load import load_platform
     with pytest.raises(InputError) as info:
         load_platform(root)
     return [str(p) for p in info.value.problems]

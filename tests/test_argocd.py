@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gitops.adapter import adapter_rules
-from gitops.load import load_platform
+from gitops.generated.adapter import adapter_rules
+from gitops.inputs.load import load_platform
 
 from .conftest import assert_golden, run_gitops
 from .crd import crd_validator

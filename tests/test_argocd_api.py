@@ -5,10 +5,10 @@ import dataclasses
 
 import pytest
 
-from gitops.argocd_api import (ArgoCD, ArgoCDAuthError, ArgoCDBadResponse, ArgoCDConfigError, ArgoCDNotFound,
+from gitops.ops.argocd_api import (ArgoCD, ArgoCDAuthError, ArgoCDBadResponse, ArgoCDConfigError, ArgoCDNotFound,
                                ArgoCDServerError, ArgoCDTarget, ArgoCDUnreachable, check_server_url, parse_application,
                                target_for)
-from gitops.load import load_platform
+from gitops.inputs.load import load_platform
 
 from .argocd_fake import FakeArgoCD
 from .conftest import MINI

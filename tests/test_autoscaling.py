@@ -10,11 +10,11 @@ from gitops.errors import InputError
 
 from charts.context import ComponentContext
 from charts.vpa import vpa_bounds
-from gitops.adapter import adapter_rules
-from gitops.load import load_platform
-from gitops.model import CustomMetric
-from gitops.resolve import resolve
-from gitops.synth import synth
+from gitops.generated.adapter import adapter_rules
+from gitops.inputs.load import load_platform
+from gitops.inputs.model import CustomMetric
+from gitops.inputs.resolve import resolve
+from gitops.pipeline.synth import synth
 
 from .conftest import MINI, REPO, run_gitops
 from .test_observability import PLAYBOOK, by_kind, crd_errors

@@ -6,7 +6,7 @@ import string
 
 import yaml
 
-from gitops.canonical import canonical_object, dump_yaml, fast_dump_yaml
+from gitops.pipeline.canonical import canonical_object, dump_yaml, fast_dump_yaml
 
 from .conftest import REPO
 

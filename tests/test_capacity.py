@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import yaml
 
-from gitops.capacity import DAEMONSET_CPU, SYSTEM_RESERVE_FRACTION, capacity
-from gitops.load import load_platform
+from gitops.ops.capacity import DAEMONSET_CPU, SYSTEM_RESERVE_FRACTION, capacity
+from gitops.inputs.load import load_platform
 
 from .conftest import run_cli
 

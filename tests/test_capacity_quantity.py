@@ -1,11 +1,11 @@
-"""gitops.quantity: the Kubernetes quantity grammar, exact values, canonical formatting."""
+"""gitops.inputs.quantity: the Kubernetes quantity grammar, exact values, canonical formatting."""
 from __future__ import annotations
 
 from decimal import Decimal
 
 import pytest
 
-from gitops.quantity import (
+from gitops.inputs.quantity import (
     QuantityError, format_cpu, format_memory, millicores, parse_cpu, parse_memory, parse_quantity,
 )
 

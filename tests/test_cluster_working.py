@@ -14,11 +14,11 @@ import hcl2
 import pytest
 import yaml
 
-from gitops.capacity import capacity
-from gitops.load import load_platform
-from gitops.model import PRIVATE_RANGES
-from gitops.operator_pods import ACME_SOLVER_DEFAULTS
-from gitops.quantity import parse_cpu, parse_memory
+from gitops.ops.capacity import capacity
+from gitops.inputs.load import load_platform
+from gitops.inputs.model import PRIVATE_RANGES
+from gitops.inputs.operator_pods import ACME_SOLVER_DEFAULTS
+from gitops.inputs.quantity import parse_cpu, parse_memory
 
 from .conftest import REPO, run_gitops, tree_bytes
 from .test_validate import DEPLOY, container, edit, load_docs, summary, validate, vbase, vroot, write  # noqa: F401

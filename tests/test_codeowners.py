@@ -1,8 +1,8 @@
 """CODEOWNERS comes from the inventory: every component's reviewers own its file and its dist folders."""
 from __future__ import annotations
 
-from gitops.codeowners import render_codeowners
-from gitops.load import load_platform
+from gitops.generated.codeowners import render_codeowners
+from gitops.inputs.load import load_platform
 
 
 def test_every_component_is_owned_by_its_reviewers(mini):

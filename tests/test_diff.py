@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from gitops.diff import categorize, diff_trees
-from gitops.tree import read_tree
+from gitops.ops.diff import categorize, diff_trees
+from gitops.pipeline.tree import read_tree
 
 from .conftest import run_cli
 

@@ -12,7 +12,7 @@ import pytest
 
 from gitops.dockerfile.generate import exec_form, needs_shell
 from gitops.dockerfile.lint import find_hadolint
-from gitops.load import load_platform
+from gitops.inputs.load import load_platform
 
 from .conftest import run_cli, run_gitops
 from .inventory_samples import SHOP_WEB, inventory_yaml

@@ -9,10 +9,10 @@ import pytest
 import yaml
 
 from gitops.errors import InputError
-from gitops.inputcheck import MAX_FILE_BYTES, MAX_STRING
-from gitops.load import fast_validators, load_platform, validators
-from gitops.namespaces import reserved_namespaces
-from gitops.secretscan import looks_secret
+from gitops.inputs.inputcheck import MAX_FILE_BYTES, MAX_STRING
+from gitops.inputs.load import fast_validators, load_platform, validators
+from gitops.inputs.namespaces import reserved_namespaces
+from gitops.inputs.secretscan import looks_secret
 
 from .conftest import REPO, edit_yaml, load_problems, run_gitops, tree_bytes
 
@@ -26,7 +26,7 @@ def test_reserved_namespaces_come_from_kubernetes_argocd_and_every_addon():
 
 
 def test_loading_the_reserved_list_does_not_start_cdk8s():
-    code = "import sys; from gitops.namespaces import reserved_namespaces; reserved_namespaces(); print('cdk8s' in sys.modules)"
+    code = "import sys; from gitops.inputs.namespaces import reserved_namespaces; reserved_namespaces(); print('cdk8s' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True).stdout
     assert out.strip() == "False"
 
@@ -79,7 +79,7 @@ def test_jsonschema_dollar_means_end_of_input_like_the_compiled_check():
 
 
 def test_fast_check_failure_without_explanation_is_an_error(mini, monkeypatch):
-    import gitops.load as load
+    import gitops.inputs.load as load
     monkeypatch.setattr(load, "schema_valid", lambda data, kind: False if data.get("name") == "dev" else True)
 
     class Silent:

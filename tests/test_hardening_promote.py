@@ -13,7 +13,7 @@ from gitops.errors import GitopsError
 from gitops.promote.envfile import EnvFile
 from gitops.promote.promote import promote
 from gitops.promote.publish import publish
-from gitops.urls import redact, redact_text
+from gitops.ops.urls import redact, redact_text
 
 from .conftest import REPO
 from .test_promote_support import DIGEST_A, DIGEST_B, REMOTE_URL, cli_env, git, gitops, opts, setup  # noqa: F401 (setup: fixture)

@@ -6,9 +6,9 @@ import io
 import json
 
 
-from gitops.inventory_report import render_markdown
-from gitops.load import load_platform
-from gitops.outputs import GLOBAL_FILES
+from gitops.generated.inventory_report import render_markdown
+from gitops.inputs.load import load_platform
+from gitops.pipeline.outputs import GLOBAL_FILES
 
 from .conftest import MINI, REPO, run_cli, run_gitops
 
@@ -73,7 +73,7 @@ def test_markdown_document():
 
 
 def test_docs_file_is_registered_and_deterministic():
-    assert ("docs/service-inventory.md", "gitops.inventory_report:render_markdown") in GLOBAL_FILES
+    assert ("docs/service-inventory.md", "gitops.generated.inventory_report:render_markdown") in GLOBAL_FILES
     platform = load_platform(MINI)
     assert render_markdown(platform) == render_markdown(load_platform(MINI))
     assert render_markdown(platform).decode() == run_cli(MINI, "inventory").stdout

@@ -5,7 +5,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from gitops.load import load_platform
+from gitops.inputs.load import load_platform
 
 BUILTIN_GROUPS = ("v1", "apps/v1", "batch/v1", "policy/v1", "autoscaling/v2", "networking.k8s.io/v1", "rbac.authorization.k8s.io/v1")
 

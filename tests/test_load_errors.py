@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from gitops.load import load_platform
+from gitops.inputs.load import load_platform
 
 from .conftest import edit_yaml, load_problems, run_gitops, tree_bytes
 

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from gitops.errors import InputError
-from gitops.load import load_platform, schema_valid, validators
+from gitops.inputs.load import load_platform, schema_valid, validators
 
 NASTY = ["", "~", "null", "[]", "{}", "- a\n- b", "a: &x [*x]", "!!python/object:os.system x", "\x00\xff",
          "[" * 5000, "key: [unclosed", "a: 1\na: 2", "? [a, b]\n: c", "<<: {a: 1}", "name: 123", "port: 1e9",

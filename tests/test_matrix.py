@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gitops.load import load_platform
+from gitops.inputs.load import load_platform
 
 from .conftest import MINI, REPO, edit_yaml, run_cli, run_gitops
 

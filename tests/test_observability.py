@@ -19,7 +19,7 @@ import promql_parser
 import pytest
 import yaml
 
-from gitops.load import load_platform
+from gitops.inputs.load import load_platform
 
 from .conftest import REPO, copy_inputs, run_gitops
 from .crd import crd_validator as strict_crd_validator

@@ -97,7 +97,7 @@ def test_publish_mirrors_dist_with_a_source_commit_trailer(setup, tmp_path):
     # (a generated change: a hand-deleted file would be refused as not what synth generates)
     env_file = setup.root / "environments" / "dev.yaml"
     env_file.write_text(env_file.read_text().replace("stock-report:\n    enabled: true", "stock-report:\n    enabled: false"))
-    from gitops.synth import synth
+    from gitops.pipeline.synth import synth
     synth(setup.root, ["dev"])
     setup.commit_all("dev: drop the stock report")
     setup.git("push", "--quiet", "origin", "main")  # publish reads the default branch, not the checkout

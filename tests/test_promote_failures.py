@@ -11,7 +11,7 @@ import stat
 
 import pytest
 
-import gitops.synth
+import gitops.pipeline.synth
 from gitops.errors import GitopsError, InputError
 from gitops.promote.gates import Gate, GateFailed
 from gitops.promote.git import Git
@@ -45,7 +45,7 @@ def test_interrupted_promotion_leaves_everything_as_before(setup, fake_github, m
     if step == "render":
         def boom(*a, **k):
             raise RuntimeError("render crashed")
-        monkeypatch.setattr(gitops.synth, "synth", boom)
+        monkeypatch.setattr(gitops.pipeline.synth, "synth", boom)
     else:
         options.validator = lambda root, env: Gate("validation", "failed", "2 error(s)", "dist/staging/x.yaml:3 SCH001 bad")
     with pytest.raises((RuntimeError, GitopsError)) as exc:

@@ -12,11 +12,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import yaml
 
-from gitops.duration import format_duration, parse_duration
+from gitops.inputs.duration import format_duration, parse_duration
 from gitops.promote.evidence import _run_component, alert_query, analysis_query
 from gitops.promote.gates import GateFailed
 from gitops.promote.promote import Options, promote
-from gitops.prometheus_api import parse_vector
+from gitops.ops.prometheus_api import parse_vector
 
 from .test_promote_support import DIGEST_A, copy_setup, gitops, template
 
@@ -314,7 +314,7 @@ def test_soak_pattern_of_the_schema_is_the_parser_grammar():
 
 
 def test_environment_soak_default_and_declared():
-    from gitops.load import load_platform
+    from gitops.inputs.load import load_platform
     from .conftest import REPO
     platform = load_platform(REPO)
     assert platform.environment("prod").soak == "24h"
@@ -331,7 +331,7 @@ def test_run_component_attribution():
 
 
 def test_queries_use_the_labels_the_generated_rules_carry():
-    from gitops.load import load_platform
+    from gitops.inputs.load import load_platform
     from .conftest import REPO
     env = load_platform(REPO).environment("staging")
     assert alert_query(env, ["user-service", "api-gateway"], "1h") == (
@@ -360,8 +360,8 @@ def test_parse_vector_refuses_shapes_the_api_does_not_produce(data, problem):
 def test_prometheus_settings_precedence():
     from dataclasses import replace
 
-    from gitops.load import load_platform
-    from gitops.prometheus_api import PrometheusConfigError, prometheus_target
+    from gitops.inputs.load import load_platform
+    from gitops.ops.prometheus_api import PrometheusConfigError, prometheus_target
 
     from .conftest import REPO
     env = load_platform(REPO).environment("staging")
@@ -379,7 +379,7 @@ def test_prometheus_settings_precedence():
                                          ("prometheus: {server: http://prometheus.example.com}", "prometheus/server")])
 def test_bad_soak_or_prometheus_in_an_environment_file_is_an_input_error(tmp_path, line, field):
     from gitops.errors import InputError
-    from gitops.load import load_platform
+    from gitops.inputs.load import load_platform
 
     from .conftest import MINI, copy_inputs
     root = copy_inputs(MINI, tmp_path / "r")

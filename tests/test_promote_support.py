@@ -103,7 +103,7 @@ def build_template(base: Path) -> Setup:
     dev = dev.replace("image: {tag: v0.9.1}", 'image: {tag: v0.9.1, digest: "sha256:' + "2" * 64 + '"}', 1)
     (root / "environments" / "dev.yaml").write_text(dev)
     (root / ".gitignore").write_text(".cache/\n")
-    from gitops.synth import synth
+    from gitops.pipeline.synth import synth
     synth(root, no_cache=True)
     git(base, "init", "--quiet", "--bare", "-b", "main", str(setup.bare))
     git(base, "init", "--quiet", "-b", "main", str(root))

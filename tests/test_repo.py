@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import yaml
 
-from gitops.delivery import delivery_of
-from gitops.load import load_platform
-from gitops.render import PLATFORM_DIR
+from gitops.inputs.delivery import delivery_of
+from gitops.inputs.load import load_platform
+from gitops.pipeline.render import PLATFORM_DIR
 
 from .conftest import REPO, run_gitops
 

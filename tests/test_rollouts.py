@@ -18,10 +18,10 @@ import yaml
 
 from charts.analysis import analysed
 from charts.context import ComponentContext
-from charts.observability import prometheus_rule
-from gitops.delivery import default_delivery, delivery_of
-from gitops.load import load_platform
-from gitops.model import CanaryStep, DeliverySettings
+from charts.alerts import prometheus_rule
+from gitops.inputs.delivery import default_delivery, delivery_of
+from gitops.inputs.load import load_platform
+from gitops.inputs.model import CanaryStep, DeliverySettings
 from gitops.validate.rollout_checks import query_series
 
 from .conftest import MINI, REPO, copy_inputs, private_copy, run_cli, run_gitops, tree_bytes
@@ -150,7 +150,7 @@ def test_bad_delivery_input_exits_2_and_writes_nothing(mini, where, edit_fn, mes
 
 
 def test_worker_cannot_be_blue_green():
-    from gitops.delivery import settings_problems
+    from gitops.inputs.delivery import settings_problems
 
     problems = settings_problems("inventory/w.yaml", ("delivery",), DeliverySettings(strategy="blueGreen"),
                                  lambda path: 7, "worker")

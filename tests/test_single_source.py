@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from gitops.errors import InputError
-from gitops.load import load_platform
-from gitops.quantity import QuantityError, parse_quantity, quantity_or_none
+from gitops.inputs.load import load_platform
+from gitops.inputs.quantity import QuantityError, parse_quantity, quantity_or_none
 
 from .conftest import REPO, edit_yaml
 
@@ -26,12 +26,12 @@ def _defined_functions() -> dict[str, list[str]]:
     return out
 
 
-# --- quantities: gitops/quantity.py is the only parser -------------------------------------------
+# --- quantities: gitops/inputs/quantity.py is the only parser -------------------------------------------
 
 def test_one_quantity_parser():
     homes = {name: files for name, files in _defined_functions().items()
              if "quantity" in name and name.startswith(("parse", "format"))}
-    assert homes and all(files == ["gitops/quantity.py"] for files in homes.values()), homes
+    assert homes and all(files == ["gitops/inputs/quantity.py"] for files in homes.values()), homes
 
 
 @pytest.mark.parametrize("text", ["1e3Mi", "1.2.3", "Mi", "", "1 Gi", "1e", "0x10"])
@@ -68,7 +68,7 @@ def test_no_second_definition_of_production():
     sources = "\n".join(p.read_text() for package in PACKAGES for p in (REPO / package).rglob("*.py"))
     for needle in ('"prod" in', '== "prod"', "PROD_NAMES", "is_production"):
         assert needle not in sources, f"{needle!r}: ask Environment.production / requires_digest instead"
-    assert _defined_functions()["requires_digest"] == ["gitops/model.py"]
+    assert _defined_functions()["requires_digest"] == ["gitops/inputs/model.py"]
 
 
 # --- findings: one record, one JSON contract for every command that reports findings ------------
@@ -151,7 +151,7 @@ def _literal(node):
 
 def test_loader_states_no_default_of_its_own():
     """`data.get(key, default)` in the loader may only fall back to "absent" (None, "", ()) or ask the schema."""
-    tree = ast.parse((REPO / "gitops/load.py").read_text())
+    tree = ast.parse((REPO / "gitops/inputs/load.py").read_text())
     offenders = []
     for node in ast.walk(tree):
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
@@ -164,7 +164,7 @@ def test_loader_states_no_default_of_its_own():
 
 def test_model_restates_no_schema_default():
     defaults = _schema_defaults()
-    tree = ast.parse((REPO / "gitops/model.py").read_text())
+    tree = ast.parse((REPO / "gitops/inputs/model.py").read_text())
     offenders = []
     for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
         for stmt in cls.body:
@@ -178,8 +178,8 @@ def test_model_restates_no_schema_default():
 
 def test_every_default_the_loader_asks_for_exists():
     """schema_default() raises for a field without a declared default: each call site in the loader resolves."""
-    from gitops.load import schema_default
-    tree = ast.parse((REPO / "gitops/load.py").read_text())
+    from gitops.inputs.load import schema_default
+    tree = ast.parse((REPO / "gitops/inputs/load.py").read_text())
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "schema_default"
              and all(isinstance(a, ast.Constant) for a in n.args)]
     assert len(calls) >= 15

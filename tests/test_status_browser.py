@@ -12,8 +12,8 @@ import struct
 
 import pytest
 
-from gitops.status_data import build
-from gitops.status_html import render
+from gitops.ops.status_data import build
+from gitops.ops.status_html import render
 
 from .browser import Browser, find_chromium
 from .conftest import REPO

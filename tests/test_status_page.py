@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from gitops.status_data import build
-from gitops.status_html import render
+from gitops.ops.status_data import build
+from gitops.ops.status_html import render
 
 from .conftest import REPO, run_gitops
 from .status_fixture import HOSTILE, make_world

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from charts.argocd import COMPONENT_KINDS
-from gitops.canonical import dump_objects
+from gitops.pipeline.canonical import dump_objects
 from gitops.syncplan import order
 from gitops.validate import run_validation
 

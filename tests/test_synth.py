@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from gitops.load import load_platform
-from gitops.synth import synth
+from gitops.inputs.load import load_platform
+from gitops.pipeline.synth import synth
 
 from .conftest import assert_golden, run_gitops, tree_bytes
 

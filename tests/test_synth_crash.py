@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from gitops import tree
-from gitops.tree import clean_leftovers, stage_tree, swap_in
+from gitops.pipeline import tree
+from gitops.pipeline.tree import clean_leftovers, stage_tree, swap_in
 
 from .conftest import GITOPS, MINI, REPO, copy_inputs, run_gitops, tree_bytes
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gitops.synth import CHART_MEMO_DIR
+from gitops.pipeline.synth import CHART_MEMO_DIR
 
 from .conftest import MINI, copy_inputs, run_gitops, tree_bytes
 

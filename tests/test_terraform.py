@@ -20,9 +20,9 @@ import hcl2
 import pytest
 import yaml
 
-from gitops.load import load_platform
-from gitops.outputs import ENV_FILES, ENV_TREES
-from gitops.tfvars import TFVARS_PATH, render_tfvars, tfvars_data
+from gitops.inputs.load import load_platform
+from gitops.pipeline.outputs import ENV_FILES, ENV_TREES
+from gitops.generated.tfvars import TFVARS_PATH, render_tfvars, tfvars_data
 
 from .conftest import REPO, run_gitops
 from .tools import checkov_bin, checkov_env
@@ -99,7 +99,7 @@ def _real_environments() -> list[str]:
 # --- the generated tfvars ---------------------------------------------------------------
 
 def test_tfvars_registered_once_as_an_environment_file():
-    assert (TFVARS_PATH, "gitops.tfvars:render_tfvars") in ENV_FILES
+    assert (TFVARS_PATH, "gitops.generated.tfvars:render_tfvars") in ENV_FILES
     assert sum(1 for template, _ in ENV_FILES if template == TFVARS_PATH) == 1
 
 
@@ -159,7 +159,7 @@ def test_synth_check_reports_a_stale_tfvars_file(mini):
 def test_terraform_installs_into_the_namespaces_the_manifests_name(mini_synth):
     """Terraform installs ingress-nginx and Argo CD into the namespaces the tfvars name; the generated
     NetworkPolicies admit ingress from that namespace and the Argo CD objects live in the other one."""
-    from gitops.conventions import ARGOCD_NAMESPACE, INGRESS_NAMESPACE
+    from gitops.inputs.conventions import ARGOCD_NAMESPACE, INGRESS_NAMESPACE
     platform = load_platform(REPO / "tests" / "fixtures" / "mini")
     assert tfvars_data(platform, platform.environments[0])["namespaces"] == {
         **tfvars_data(platform, platform.environments[0])["namespaces"], "ingress": INGRESS_NAMESPACE,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gitops.canonical import dump_objects
+from gitops.pipeline.canonical import dump_objects
 from gitops.errors import InputError
 from gitops.validate import RULES, run_validation
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gitops.namespaces import reserved_namespaces
+from gitops.inputs.namespaces import reserved_namespaces
 
 from .conftest import run_cli
 from .test_validate import edit, validate, vbase, vroot  # noqa: F401  (fixtures)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gitops.load import load_platform
+from gitops.inputs.load import load_platform
 
 from .conftest import MINI, REPO, run_gitops
 

@@ -5,9 +5,9 @@ import sys
 
 import click
 
-from ..capacity import capacity, render_text
+from ..ops.capacity import capacity, render_text
 from ..findings import report_document
-from ..load import check_environment_names, load_platform
+from ..inputs.load import check_environment_names, load_platform
 from .common import EXIT_FINDINGS, emit_json, format_option, handle_errors, root_of
 
 

@@ -8,7 +8,7 @@ import sys
 import click
 
 from ..errors import GitopsError, InputError
-from ..urls import redact_text
+from ..ops.urls import redact_text
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT: what shells and CI runners expect from a process stopped by Ctrl-C

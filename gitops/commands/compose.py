@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from ..compose import COMPOSE_FILE, checkout_prefix_for, render_text
-from ..load import load_platform
-from ..tree import write_file_atomic
+from ..generated.compose import COMPOSE_FILE, checkout_prefix_for, render_text
+from ..inputs.load import load_platform
+from ..pipeline.tree import write_file_atomic
 from .common import EXIT_FINDINGS, handle_errors, root_of
 
 

@@ -10,7 +10,7 @@ from ..dockerfile.generate import generate
 from ..dockerfile.lint import infer_component, lint
 from ..dockerfile.rules import RULES
 from ..errors import InputError
-from ..load import INVENTORY_DIR, load_platform
+from ..inputs.load import INVENTORY_DIR, load_platform
 from .common import EXIT_FINDINGS, emit_json, handle_errors, progress, root_of
 
 

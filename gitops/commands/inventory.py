@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from ..inventory_check import CHECKS, check as run_check
-from ..inventory_report import render
-from ..load import load_platform
-from ..matrix import matrix as build_matrix
+from ..ops.inventory_check import CHECKS, check as run_check
+from ..generated.inventory_report import render
+from ..inputs.load import load_platform
+from ..generated.matrix import matrix as build_matrix
 from .common import EXIT_FINDINGS, emit_json, handle_errors, root_of
 
 

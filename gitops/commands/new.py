@@ -1,4 +1,4 @@
-"""`gitops new component|environment`: the input files of a new service or environment (see gitops/scaffold.py)."""
+"""`gitops new component|environment`: the input files of a new service or environment (see gitops/ops/scaffold.py)."""
 from __future__ import annotations
 
 import click
@@ -40,7 +40,7 @@ def new_component_command(ctx, name, like, enable, tag, digest, owner, descripti
     keys), a public subdomain becomes NAME. Bad input (existing NAME, unknown LIKE or environment,
     a result that would not load) exits 2 and writes nothing.
     """
-    from ..scaffold import new_component
+    from ..ops.scaffold import new_component
     _report(new_component(root_of(ctx), name, like, list(enable), tag, digest, owner, description), fmt)
 
 
@@ -57,7 +57,7 @@ def new_environment_command(ctx, name, after, like, fmt):
     NAME is inserted into the promotion chain after --after: the environment that promoted from
     --after now promotes from NAME. Bad input exits 2 and writes nothing.
     """
-    from ..scaffold import new_environment
+    from ..ops.scaffold import new_environment
     _report(new_environment(root_of(ctx), name, after, like), fmt)
 
 

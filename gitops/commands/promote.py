@@ -1,6 +1,6 @@
 """Promotion commands: promote, diff, bump, publish, rollback, hold, release (status: commands/status.py).
 
-Thin: parse flags, call gitops.promote / gitops.diff, print, map errors to exit codes
+Thin: parse flags, call gitops.promote / gitops.ops.diff, print, map errors to exit codes
 (0 ok or nothing to do, 1 refused or failed operation, 2 usage or input error).
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from ..diff import diff_against_ref, diff_envs
+from ..ops.diff import diff_against_ref, diff_envs
 from ..errors import InputError, Problem
 from .common import EXIT_FINDINGS, emit_json, format_option, handle_errors, progress, root_of
 

@@ -29,12 +29,12 @@ def status_command(ctx, fmt, output):
     import json
 
     from ..promote.versions import status_text
-    from ..status_data import build
+    from ..ops.status_data import build
     data = build(root_of(ctx), progress=progress)
     if fmt == "json":
         text = json.dumps(data, indent=2, sort_keys=True) + "\n"
     elif fmt == "html":
-        from ..status_html import render
+        from ..ops.status_html import render
         text = render(data)
     else:
         text = status_text(data) + "".join(f"warning: {w['source']}: {w['message']}\n" for w in data["warnings"])

@@ -12,7 +12,7 @@ from .common import EXIT_FINDINGS, format_option, handle_errors, root_of
 
 def load_plan(root: Path, env: str):
     """The sync plan of ``env`` from the committed argocd/<env>/ and dist/<env>/ (InputError on bad input)."""
-    from ..load import load_platform
+    from ..inputs.load import load_platform
     from ..syncplan.model import build_plan
     from ..validate.documents import manifest_files, read_documents
 

@@ -6,7 +6,7 @@ import time
 
 import click
 
-from ..synth import synth as run_synth
+from ..pipeline.synth import synth as run_synth
 from .common import EXIT_FINDINGS, emit_json, format_option, handle_errors, progress, root_of
 
 

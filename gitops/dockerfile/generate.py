@@ -18,9 +18,9 @@ import json
 import re
 import shlex
 
-from ..conventions import RUN_AS
+from ..inputs.conventions import RUN_AS
 from ..errors import InputError, Problem
-from ..model import Component
+from ..inputs.model import Component
 
 # Full versions of the images the templates build from, by the version the inventory's runtime names.
 PINS = {

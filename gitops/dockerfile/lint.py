@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import GitopsError
-from ..model import Component, Platform
+from ..inputs.model import Component, Platform
 from .parse import DockerfileSyntaxError, parse_file
 from ..findings import Finding, report_document
 from .rules import PARSE_RULE, LintContext, run_rules

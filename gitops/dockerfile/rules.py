@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..conventions import RUN_AS
+from ..inputs.conventions import RUN_AS
 from ..findings import Finding
-from ..model import Component
+from ..inputs.model import Component
 from .parse import Instruction, ParsedDockerfile, Stage, arg_items, env_items, substitute
 
 

@@ -32,7 +32,7 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
 from ..errors import GitopsError, InputError, Problem
-from ..schema_errors import describe, most_specific
+from ..inputs.schema_errors import describe, most_specific
 
 PROMOTABLE = "x-promotable"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

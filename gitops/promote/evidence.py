@@ -44,10 +44,10 @@ from typing import Callable, Mapping
 
 import yaml
 
-from ..argocd_api import ArgoCD, ArgoCDError, ArgoCDNotFound, ArgoCDBadResponse, AppStatus, target_for
-from ..duration import format_duration, parse_duration
-from ..model import Platform
-from ..prometheus_api import Prometheus, PrometheusError, prometheus_target
+from ..inputs.duration import format_duration, parse_duration
+from ..inputs.model import Platform
+from ..ops.argocd_api import AppStatus, ArgoCD, ArgoCDBadResponse, ArgoCDError, ArgoCDNotFound, target_for
+from ..ops.prometheus_api import Prometheus, PrometheusError, prometheus_target
 from .envfile import plain_values, values_of
 from .gates import Gate
 from .git import Git
@@ -329,7 +329,7 @@ def _alerts(src_env, evidence, every_component, window, skipped, environ, factor
     details = "\n".join([f"PromQL: {q}" for q in queries] + [f"Graph: {target.graph_url(queries[0])}"])
     if fired or failed_runs:
         parts = ([f"critical alert(s) fired in `{source}` during the last {window}: " + "; ".join(fired)] if fired else []) + \
-                ([f"canary analysis failed: " + "; ".join(failed_runs)] if failed_runs else [])
+                (["canary analysis failed: " + "; ".join(failed_runs)] if failed_runs else [])
         return Gate("alerts", "failed", ". ".join(parts) + ". Investigate (dashboards linked below), or pass "
                                       "--skip-gate alerts --reason TEXT", details)
     total = sum(len(ev.analysis) for ev in evidence)

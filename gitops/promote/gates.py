@@ -17,7 +17,7 @@ from typing import Callable
 import yaml
 
 from ..errors import GitopsError
-from ..model import Platform
+from ..inputs.model import Platform
 from ..validate import run_validation
 from ..validate.report import format_text
 from .envfile import plain_values, values_of

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import GitopsError
-from ..urls import redact_text
+from ..ops.urls import redact_text
 
 
 class GitError(GitopsError):

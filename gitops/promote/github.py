@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..errors import GitopsError, InputError, Problem
-from ..urls import redact
+from ..ops.urls import redact
 
 DEFAULT_API = "https://api.github.com"
 RETRY_STATUSES = (500, 502, 503, 504)

@@ -35,13 +35,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..diff import diff_trees
+from ..ops.diff import diff_trees
 from ..errors import GitopsError, InputError, Problem
-from ..load import ENVIRONMENTS_DIR, load_platform
-from ..model import Platform
-from ..outputs import ENV_FILES, ENV_TREES
-from ..tree import read_tree
-from ..urls import redact
+from ..inputs.load import ENVIRONMENTS_DIR, load_platform
+from ..inputs.model import Platform
+from ..pipeline.outputs import ENV_FILES, ENV_TREES
+from ..pipeline.tree import read_tree
+from ..ops.urls import redact
 from . import body as bodies
 from .body import Plan, ServiceChange
 from .envfile import EnvFile, plain_values
@@ -277,10 +277,7 @@ def promote(root: Path | str, source: str | None, target: str, services: list[st
                 source_commit=ctx.git.head(), base_commit="", reason=reason, gates=gates,
                 evidence=evidence.evidence, evidence_window=evidence.window)
 
-    def edit(env_file: EnvFile) -> None:
-        for c in changes:
-            env_file.set_values(c.name, c.new)
-    return _deliver(ctx, platform, plan, edit, labels=[LABEL, f"env:{target}"], supersede=True)
+    return _deliver(ctx, platform, plan, labels=[LABEL, f"env:{target}"], supersede=True)
 
 
 def _select(platform: Platform, src: EnvFile, dst: EnvFile, source: str, target: str,
@@ -363,10 +360,7 @@ def rollback(root: Path | str, env: str, to: str | None = None, *, reason: str |
                 source_commit=ctx.git.head(), base_commit="", reason=reason, gates=gates,
                 rollback_of=rollback_of, restored_from=restored)
 
-    def edit(env_file: EnvFile) -> None:
-        for c in changes:
-            env_file.set_values(c.name, c.new)
-    return _deliver(ctx, platform, plan, edit, labels=[LABEL, "rollback", f"env:{env}"], supersede=False)
+    return _deliver(ctx, platform, plan, labels=[LABEL, "rollback", f"env:{env}"], supersede=False)
 
 
 # --------------------------------------------------------------------------- shared delivery
@@ -385,29 +379,66 @@ def _branch_start(ctx: _Context, branch: str) -> tuple[str, str | None, str | No
     return (local or remote or git.head()), local, remote
 
 
-def _deliver(ctx: _Context, platform: Platform, plan: Plan, edit: Callable[[EnvFile], None], *,
-             labels: list[str], supersede: bool) -> Outcome:
-    options = ctx.options
+def edit_env_file(env_file: EnvFile, plan: Plan) -> None:
+    """The one edit a promotion or rollback makes: each service's promotable values set to the plan's new ones.
+
+    Used to write the change and to recompute what an existing branch must hold (``_check_own_branch``).
+    """
+    for c in plan.changes:
+        env_file.set_values(c.name, c.new)
+
+
+def _deliver(ctx: _Context, platform: Platform, plan: Plan, *, labels: list[str], supersede: bool) -> Outcome:
+    """Promotion steps 4-7, each one function: look up, prepare the branch, render and commit, push, open the PR."""
+    gh, existing = _look_up_pull(ctx, plan)
+    start, local_tip, remote_tip = _prepare_branch(ctx, plan)
+    rendered = _render_and_commit(ctx, plan, start)
+    if isinstance(rendered, Outcome):
+        return rendered  # dry run: nothing committed, pushed or opened
+    new_commit, text = rendered
+    _push_branch(ctx, plan, start, new_commit, local_tip, remote_tip)
+    assert gh is not None
+    return _open_pull(ctx, gh, platform, plan, existing, text, new_commit, labels=labels, supersede=supersede)
+
+
+def _look_up_pull(ctx: _Context, plan: Plan) -> tuple[GitHub | None, dict | None]:
+    """Step 4: the open pull request for the branch (this also proves the token works, before any push)."""
     git = ctx.git
     if git.current_branch() == plan.branch:
         raise GitopsError(f"you are on {plan.branch}; run this from your default branch")
     gh = None
     existing = None
-    if not options.dry_run:
+    if not ctx.options.dry_run:
         gh = ctx.github()
         plan.web = gh.web
-        existing = gh.open_pull_for(plan.branch, ctx.default_branch)  # also proves the token works, before any push
+        existing = gh.open_pull_for(plan.branch, ctx.default_branch)
     else:
         plan.web = ctx.web()
     if not git.is_ancestor("HEAD", ctx.remote_ref):
         plan.warnings.append(f"HEAD ({plan.source_commit[:12]}) has commits that are not on "
                              f"{ctx.remote}/{ctx.default_branch}; they are part of this pull request")
+    return gh, existing
 
+
+def _prepare_branch(ctx: _Context, plan: Plan) -> tuple[str, str | None, str | None]:
+    """Where the commit goes: (start commit, local tip, remote tip); an existing branch only if it is this promotion's own."""
+    git = ctx.git
     start, local_tip, remote_tip = _branch_start(ctx, plan.branch)
     base = git.run("merge-base", start, "HEAD") if start != git.head() else git.head()
     plan.base_commit = base
     if start != base:
-        _check_own_branch(ctx, plan, start, base, edit)
+        _check_own_branch(ctx, plan, start, base)
+    return start, local_tip, remote_tip
+
+
+def _render_and_commit(ctx: _Context, plan: Plan, start: str) -> tuple[str | None, str] | Outcome:
+    """Step 5, in a temporary worktree: edit the environment file, re-synthesize, diff, validate, commit.
+
+    Returns (new commit or None when the branch already holds it, pull request body), or the
+    dry run's Outcome.
+    """
+    options = ctx.options
+    git = ctx.git
     target = plan.target
     env_rel = _env_rel(target)
     validator = options.validator or (lambda root, env: default_validator(root, env, options.schema_locations))
@@ -417,12 +448,12 @@ def _deliver(ctx: _Context, platform: Platform, plan: Plan, edit: Callable[[EnvF
         wt_root = wt.cwd / ctx.prefix
         wt_git = Git(wt_root)
         env_file = EnvFile.read(wt_root / env_rel, env_rel)
-        edit(env_file)
+        edit_env_file(env_file, plan)
         (wt_root / env_rel).write_text(env_file.text, encoding="utf-8")
-        from ..synth import synth  # heavy import (cdk8s) only when rendering
+        from ..pipeline.synth import synth  # heavy import (cdk8s) only when rendering
         synth(wt_root, [target], no_cache=True, progress=ctx.say)
         new_tree = read_tree(wt_root / "dist" / target)
-        old_tree = git.tree_files(base, f"dist/{target}")
+        old_tree = git.tree_files(plan.base_commit, f"dist/{target}")
         plan.diff = diff_trees(old_tree, new_tree, left_label=f"dist/{target}@{plan.base_branch}",
                                right_label=f"dist/{target}@{plan.branch}")
         ctx.say(f"validating {target}")
@@ -439,6 +470,13 @@ def _deliver(ctx: _Context, platform: Platform, plan: Plan, edit: Callable[[EnvF
         message = bodies.commit_message(plan)
         paths = [env_rel] + [p for p in _owned_paths(target)]
         new_commit = wt_git.commit_paths(paths, message)
+    return new_commit, text
+
+
+def _push_branch(ctx: _Context, plan: Plan, start: str, new_commit: str | None, local_tip: str | None,
+                 remote_tip: str | None) -> str:
+    """Step 6: create or fast-forward the local branch and push it (never forced); returns its tip."""
+    git = ctx.git
     head = new_commit or start
     if head == git.head():
         raise GitopsError("internal error: the promotion produced no commit")  # pragma: no cover
@@ -454,8 +492,12 @@ def _deliver(ctx: _Context, platform: Platform, plan: Plan, edit: Callable[[EnvF
             raise GitopsError(f"{exc}\nThe local branch {plan.branch} is kept ({head[:12]}). Fix the cause, then resume "
                               f"with `git push {ctx.remote} {plan.branch}` and re-run this command (it adopts the branch "
                               "and opens or updates the pull request).") from exc
+    return head
 
-    assert gh is not None
+
+def _open_pull(ctx: _Context, gh: GitHub, platform: Platform, plan: Plan, existing: dict | None, text: str,
+               new_commit: str | None, *, labels: list[str], supersede: bool) -> Outcome:
+    """Step 7: open or update the pull request; labels, reviewers, superseded promotions closed."""
     title = bodies.title(plan)
     try:
         if existing:
@@ -486,7 +528,7 @@ def _deliver(ctx: _Context, platform: Platform, plan: Plan, edit: Callable[[EnvF
     return Outcome(verb, message, plan, text, pull, new_commit, superseded, ctx.warnings + plan.warnings)
 
 
-def _check_own_branch(ctx: _Context, plan: Plan, start: str, base: str, edit: Callable[[EnvFile], None]) -> None:
+def _check_own_branch(ctx: _Context, plan: Plan, start: str, base: str) -> None:
     """Refuse (exit 1, naming the commit) an existing branch holding anything this promotion would not write."""
     git = ctx.git
     env_rel = _env_rel(plan.target)
@@ -514,7 +556,7 @@ def _check_own_branch(ctx: _Context, plan: Plan, start: str, base: str, edit: Ca
     base_text, tip_text = git.show(base, env_rel), git.show(start, env_rel)
     if base_text is not None and tip_text is not None:
         expected = EnvFile(base_text.decode("utf-8"), env_rel)
-        edit(expected)
+        edit_env_file(expected, plan)
         if tip_text.decode("utf-8") != expected.text:
             raise refuse(start, f"its {env_rel} differs from what this promotion writes")
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import GitopsError, InputError, Problem
-from ..tree import read_tree
-from ..urls import redact
+from ..pipeline.tree import read_tree
+from ..ops.urls import redact
 from .gates import Validator, default_validator
 from .git import Git, GitError, temp_worktree
 
@@ -62,7 +62,7 @@ def publish(root: Path | str, repo_url: str, envs: list[str] | None = None, *, b
 
 def _check_fresh_and_valid(wt_root: Path, envs: list[str], where: str, check: Validator,
                            say: Callable[[str], None]) -> None:
-    from ..synth import synth  # heavy import (cdk8s) only when rendering
+    from ..pipeline.synth import synth  # heavy import (cdk8s) only when rendering
     say(f"checking that dist/{{{','.join(envs)}}} on {where} is what its inputs generate")
     try:
         result = synth(wt_root, envs, check=True)

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import InputError, Problem
-from ..load import ENVIRONMENTS_DIR, load_platform
+from ..inputs.load import ENVIRONMENTS_DIR, load_platform
 from .body import short_digest
 from .envfile import EnvFile, check_value, plain_values
 from .holds import read_hold
@@ -115,7 +115,7 @@ def bump(root: Path | str, env: str, service: str, tag: str, digest: str | None 
     path.write_text(env_file.text, encoding="utf-8")
     try:
         load_platform(root)
-        from ..synth import synth
+        from ..pipeline.synth import synth
         synth(root, [env], progress=progress)
     except BaseException:
         path.write_bytes(original)

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from ..errors import InputError, Problem
-from ..load import check_environment_names, load_platform
+from ..inputs.load import check_environment_names, load_platform
 from .argocd_checks import check_argocd, check_decommissions
 from .crossref import check_environment, check_hosts_unique
 from .runtime_checks import check_runtime

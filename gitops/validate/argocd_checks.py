@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import InputError, Problem
-from ..model import Platform
-from ..urls import redact
+from ..inputs.model import Platform
+from ..ops.urls import redact
 from .documents import NOT_MANIFESTS, Doc, manifest_files, parse_documents
 from .findings import Hit
 from .k8s import dig

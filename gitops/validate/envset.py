@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from ..model import Environment, Platform
+from ..inputs.model import Environment, Platform
 from .documents import Doc
 from .k8s import SCALABLE, PodTemplate, dig, pod_template, selector_matches
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..conventions import RUN_AS
+from ..inputs.conventions import RUN_AS
 from .documents import Doc
 from .envset import EnvSet, Workload
 from .findings import Hit

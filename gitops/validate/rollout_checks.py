@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from ..delivery import delivery_of
+from ..inputs.delivery import delivery_of
 from .documents import Doc
 from .envset import NAME_LABEL, EnvSet
 from .findings import Hit

@@ -16,11 +16,13 @@ import ipaddress
 from decimal import Decimal
 from typing import Iterator
 
-from ..model import PRIVATE_RANGES
-from ..operator_pods import ACME_SOLVER_DEFAULTS
-from ..quantity import format_quantity, quantity_or_none
-from .crossref import (CERT_MANAGER_ANNOTATIONS, _inventory_containers, _pod_amounts, _policies_by_label, _policy_selects,
-                       _policy_types, configmap_creators)
+from ..inputs.model import PRIVATE_RANGES
+from ..inputs.operator_pods import ACME_SOLVER_DEFAULTS
+from ..inputs.quantity import format_quantity, quantity_or_none
+from .crossref.containers import _inventory_containers
+from .crossref.network import _policies_by_label, _policy_selects, _policy_types
+from .crossref.quota import _pod_amounts
+from .crossref.refs import CERT_MANAGER_ANNOTATIONS, configmap_creators
 from .documents import Doc
 from .envset import EnvSet, Workload
 from .findings import Hit

@@ -1,10 +1,10 @@
 """Security checks on the rendered output (SEC rules): what the loader refuses in the inputs, caught
 again in dist/ and argocd/ so a hand-edited or tampered tree cannot slip past review.
 
-- SEC001: nothing of an environment lands in a reserved namespace (gitops/namespaces.py):
+- SEC001: nothing of an environment lands in a reserved namespace (gitops/inputs/namespaces.py):
   objects of dist/<env>/, and the Applications/AppProjects that sync dist/ (the add-on
   Applications install into their own namespaces on purpose and are not concerned).
-- SEC002: no ConfigMap value that looks like a credential (gitops/secretscan.py).
+- SEC002: no ConfigMap value that looks like a credential (gitops/inputs/secretscan.py).
 - SEC003: no object larger than the API server stores. Objects are sent as JSON; the API
   server refuses ConfigMaps and Secrets whose data exceeds 1 MiB (corev1.MaxSecretSize,
   kubernetes/kubernetes pkg/apis/core/validation/validation.go; "The data stored in a ConfigMap
@@ -18,8 +18,8 @@ from __future__ import annotations
 import json
 from typing import Iterator
 
-from ..namespaces import reserved_namespaces
-from ..secretscan import RULE_ID as SECRET_RULE, looks_secret
+from ..inputs.namespaces import reserved_namespaces
+from ..inputs.secretscan import RULE_ID as SECRET_RULE, looks_secret
 from .documents import Doc
 from .findings import Hit
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
-from ..model import Platform
+from ..inputs.model import Platform
 from .documents import Doc
 from .findings import Hit
 

@@ -1,0 +1,1 @@
+"""Operations on a rendered or running platform: diff, capacity, scaffolding, status page, Argo CD client, inventory checks."""
