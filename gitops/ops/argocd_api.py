@@ -32,24 +32,20 @@ and connection errors are retried a bounded number of times with backoff, nothin
 """
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import re
-import socket
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import asdict, dataclass
 from typing import Callable, Mapping
 
 from ..errors import GitopsError
+from . import http_api
+from .http_api import MAX_BODY, CrossOriginRedirect, Transport, env_suffix, scrub
 
 SERVER_VAR = "ARGOCD_SERVER"
 TOKEN_VAR = "ARGOCD_AUTH_TOKEN"
-RETRY_STATUSES = (500, 502, 503, 504)
-MAX_BODY = 8 * 1024 * 1024  # an Application with a large resource tree is a few MB at most
 
 
 class ArgoCDError(GitopsError):
@@ -86,49 +82,12 @@ class ArgoCDBadResponse(ArgoCDError):
     kind = "bad-response"
 
 
-def scrub(text: str, token: str | None) -> str:
-    return text.replace(token, "***") if token and len(token) >= 4 else text
-
-
 # --------------------------------------------------------------------------- settings
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def check_server_url(url: str, where: str, *, example: str = "https://argocd.staging.example.com",
-                     credentials: str = "the token comes from " + TOKEN_VAR, error: type[GitopsError] | None = None) -> str:
-    """The URL without a trailing slash; ArgoCDConfigError (or ``error``) unless https (or http on a loopback host).
-
-    Shared by every API client of an environment (Argo CD here, Prometheus in gitops/ops/prometheus_api.py)."""
-    parsed = urllib.parse.urlsplit(url.strip())
-    problem = None
-    if parsed.scheme not in ("https", "http") or not parsed.hostname:
-        problem = f"expected a URL such as {example}"
-    elif parsed.scheme == "http" and not _is_loopback(parsed.hostname):
-        problem = "http:// is accepted for a loopback host only (127.0.0.1, ::1, localhost); use https://"
-    elif parsed.username or parsed.password:
-        problem = "credentials do not belong in the URL; " + credentials
-    elif parsed.query or parsed.fragment:
-        problem = "expected no query or fragment"
-    if problem:
-        raise (error or ArgoCDConfigError)(f"{where}: {problem}, found {url!r}")
-    return urllib.parse.urlunsplit((parsed.scheme, parsed.netloc, parsed.path.rstrip("/"), "", ""))
-
-
-def origin(url: str) -> tuple[str, str, int]:
-    parsed = urllib.parse.urlsplit(url)
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    return parsed.scheme, (parsed.hostname or "").lower(), port
-
-
-def env_suffix(env: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]", "_", env).upper()
+def check_server_url(url: str, where: str) -> str:
+    """The Argo CD URL without a trailing slash; ArgoCDConfigError unless https (or http on a loopback host)."""
+    return http_api.check_server_url(url, where, example="https://argocd.staging.example.com",
+                                     credentials="the token comes from " + TOKEN_VAR, error=ArgoCDConfigError)
 
 
 @dataclass(frozen=True)
@@ -250,24 +209,6 @@ def parse_application(name: str, data: object) -> AppStatus:
 
 # --------------------------------------------------------------------------- client
 
-class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
-    """Follow a redirect only within the configured origin (the token must not leave it)."""
-
-    def __init__(self, allowed: tuple[str, str, int]):
-        self.allowed = allowed
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        if origin(newurl) != self.allowed:
-            raise _CrossOriginRedirect(code, newurl)
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
-class _CrossOriginRedirect(Exception):
-    def __init__(self, code: int, location: str):
-        super().__init__(code, location)
-        self.code, self.location = code, location
-
-
 class ArgoCD:
     def __init__(self, target: ArgoCDTarget, *, timeout: float | None = None, retries: int | None = None,
                  backoff: float | None = None, sleep: Callable[[float], None] = time.sleep,
@@ -277,13 +218,12 @@ class ArgoCD:
                                     f"or {TOKEN_VAR} (argocd account generate-token)")
         self.target = target
         self.server = check_server_url(target.server, "Argo CD server")
-        env = os.environ if environ is None else environ
-        self.timeout = timeout if timeout is not None else float(env.get("GITOPS_ARGOCD_TIMEOUT", "10"))
-        self.retries = retries if retries is not None else int(env.get("GITOPS_ARGOCD_RETRIES", "3"))
-        self.backoff = backoff if backoff is not None else float(env.get("GITOPS_ARGOCD_BACKOFF", "0.5"))
-        self.sleep = sleep
-        self.requests = 0
-        self._opener = urllib.request.build_opener(_SameOriginRedirects(origin(self.server)))
+        self.transport = Transport(self.server, "ARGOCD", timeout=timeout, retries=retries, backoff=backoff,
+                                   sleep=sleep, environ=environ)
+
+    @property
+    def requests(self) -> int:
+        return self.transport.requests
 
     def _fail(self, cls, message: str, status: int | None = None):
         return cls(message, status=status, token=self.target.token)
@@ -292,47 +232,19 @@ class ArgoCD:
         path = f"/api/v1/applications/{urllib.parse.quote(name, safe='')}"
         url = f"{self.server}{path}?{urllib.parse.urlencode({'project': self.target.project})}"
         what = f"Argo CD of {self.target.env} at {self.target.describe()}: GET {path}"
-        attempts, last = max(1, self.retries), ""
-        for attempt in range(attempts):
-            if attempt:
-                self.sleep(min(self.backoff * (2 ** (attempt - 1)), 10.0))
-            status, raw = self._once(url, what)
-            if status is None:
-                last = raw.decode()
-                continue
-            if status in RETRY_STATUSES:
-                last = f"HTTP {status} {_message(raw)}".strip()
-                continue
-            return self._answer(name, status, raw, what)
-        if last.startswith("HTTP "):
-            raise self._fail(ArgoCDServerError, f"{what} failed after {attempts} attempt(s): {last}; "
-                                                "Argo CD is failing, try again later", int(last.split()[1]))
-        raise self._fail(ArgoCDUnreachable, f"{what}: unreachable after {attempts} attempt(s): {last}; check the "
-                                            f"URL, the network path (VPN, port-forward) and that Argo CD is up")
-
-    def _once(self, url: str, what: str) -> tuple[int | None, bytes]:
-        req = urllib.request.Request(url, headers={"Authorization": f"Bearer {self.target.token}",
-                                                   "Accept": "application/json",
-                                                   "User-Agent": "meetinity-gitops"})
-        self.requests += 1
+        headers = {"Authorization": f"Bearer {self.target.token}", "Accept": "application/json"}
         try:
-            with self._opener.open(req, timeout=self.timeout) as resp:
-                return resp.status, resp.read(MAX_BODY + 1)
-        except _CrossOriginRedirect as exc:
-            scheme, host, port = origin(exc.location)
-            raise self._fail(ArgoCDUnreachable, f"{what}: answered {exc.code}, a redirect to another origin "
-                                                f"({scheme}://{host}:{port}); not followed, so the token stays with "
+            answer = self.transport.get(url, headers, _message)
+        except CrossOriginRedirect as exc:
+            raise self._fail(ArgoCDUnreachable, f"{what}: {exc.describe()}; not followed, so the token stays with "
                                                 f"{self.server}. Set {SERVER_VAR} to Argo CD's real URL", exc.code)
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read(MAX_BODY + 1) if exc.fp else b""
-        except (socket.timeout, TimeoutError):
-            return None, f"timed out after {self.timeout:g}s".encode()
-        except urllib.error.URLError as exc:
-            if isinstance(exc.reason, (socket.timeout, TimeoutError)):
-                return None, f"timed out after {self.timeout:g}s".encode()
-            return None, f"connection failed ({exc.reason})".encode()
-        except (ConnectionError, OSError) as exc:
-            return None, f"connection failed ({exc})".encode()
+        if answer.final:
+            return self._answer(name, answer.status, answer.raw, what)
+        if answer.status is not None:
+            raise self._fail(ArgoCDServerError, f"{what} failed after {answer.attempts} attempt(s): {answer.failure}; "
+                                                "Argo CD is failing, try again later", answer.status)
+        raise self._fail(ArgoCDUnreachable, f"{what}: unreachable after {answer.attempts} attempt(s): {answer.failure}; "
+                                            "check the URL, the network path (VPN, port-forward) and that Argo CD is up")
 
     def _answer(self, name: str, status: int, raw: bytes, what: str) -> AppStatus:
         token_var = self.target.token_from or TOKEN_VAR

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import time
 import urllib.error
 import urllib.parse
@@ -27,12 +26,10 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
-from .argocd_api import _CrossOriginRedirect, _SameOriginRedirects, check_server_url, env_suffix, origin
 from ..errors import GitopsError
+from .http_api import MAX_BODY, CrossOriginRedirect, Transport, check_server_url, env_suffix
 
 URL_VAR = "PROMETHEUS_URL"
-RETRY_STATUSES = (500, 502, 503, 504)
-MAX_BODY = 8 * 1024 * 1024
 
 
 class PrometheusError(GitopsError):
@@ -105,58 +102,30 @@ class Prometheus:
                  backoff: float | None = None, sleep: Callable[[float], None] = time.sleep,
                  environ: Mapping[str, str] | None = None):
         self.target = target
-        env = os.environ if environ is None else environ
-        self.timeout = timeout if timeout is not None else float(env.get("GITOPS_PROMETHEUS_TIMEOUT", "10"))
-        self.retries = retries if retries is not None else int(env.get("GITOPS_PROMETHEUS_RETRIES", "3"))
-        self.backoff = backoff if backoff is not None else float(env.get("GITOPS_PROMETHEUS_BACKOFF", "0.5"))
-        self.sleep = sleep
-        self.requests = 0
-        self._opener = urllib.request.build_opener(_SameOriginRedirects(origin(target.server)))
+        self.transport = Transport(target.server, "PROMETHEUS", timeout=timeout, retries=retries, backoff=backoff,
+                                   sleep=sleep, environ=environ)
+
+    @property
+    def requests(self) -> int:
+        return self.transport.requests
 
     def query(self, promql: str) -> list[Sample]:
         """An instant query whose answer must be a vector (what every gate query returns)."""
         url = f"{self.target.server}/api/v1/query?{urllib.parse.urlencode({'query': promql})}"
         what = f"Prometheus of {self.target.env} at {self.target.describe()}: GET /api/v1/query?query={promql}"
-        attempts, last = max(1, self.retries), ""
-        for attempt in range(attempts):
-            if attempt:
-                self.sleep(min(self.backoff * (2 ** (attempt - 1)), 10.0))
-            status, raw = self._once(url, what)
-            if status is None:
-                last = raw.decode()
-                continue
-            if status in RETRY_STATUSES:
-                last = f"HTTP {status} {_error_text(raw)}".strip()
-                continue
-            return self._answer(status, raw, what)
-        if last.startswith("HTTP "):
-            raise PrometheusServerError(f"{what} failed after {attempts} attempt(s): {last}; Prometheus is failing "
-                                        "or the query timed out there, try again later", status=int(last.split()[1]))
-        raise PrometheusUnreachable(f"{what}: unreachable after {attempts} attempt(s): {last}; check the URL "
-                                    f"({URL_VAR} or prometheus.server), the network path (VPN, port-forward) and "
-                                    "that Prometheus is up")
-
-    def _once(self, url: str, what: str) -> tuple[int | None, bytes]:
-        req = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": "meetinity-gitops"})
-        self.requests += 1
         try:
-            with self._opener.open(req, timeout=self.timeout) as resp:
-                return resp.status, resp.read(MAX_BODY + 1)
-        except _CrossOriginRedirect as exc:
-            scheme, host, port = origin(exc.location)
-            raise PrometheusUnreachable(f"{what}: answered {exc.code}, a redirect to another origin "
-                                        f"({scheme}://{host}:{port}), not followed (a login page?). Set {URL_VAR} "
+            answer = self.transport.get(url, {"Accept": "application/json"}, _error_text)
+        except CrossOriginRedirect as exc:
+            raise PrometheusUnreachable(f"{what}: {exc.describe()}, not followed (a login page?). Set {URL_VAR} "
                                         "to the Prometheus API itself (e.g. a port-forward on 127.0.0.1)", status=exc.code)
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read(MAX_BODY + 1) if exc.fp else b""
-        except (socket.timeout, TimeoutError):
-            return None, f"timed out after {self.timeout:g}s".encode()
-        except urllib.error.URLError as exc:
-            if isinstance(exc.reason, (socket.timeout, TimeoutError)):
-                return None, f"timed out after {self.timeout:g}s".encode()
-            return None, f"connection failed ({exc.reason})".encode()
-        except (ConnectionError, OSError) as exc:
-            return None, f"connection failed ({exc})".encode()
+        if answer.final:
+            return self._answer(answer.status, answer.raw, what)
+        if answer.status is not None:
+            raise PrometheusServerError(f"{what} failed after {answer.attempts} attempt(s): {answer.failure}; Prometheus "
+                                        "is failing or the query timed out there, try again later", status=answer.status)
+        raise PrometheusUnreachable(f"{what}: unreachable after {answer.attempts} attempt(s): {answer.failure}; check the "
+                                    f"URL ({URL_VAR} or prometheus.server), the network path (VPN, port-forward) and "
+                                    "that Prometheus is up")
 
     def _answer(self, status: int, raw: bytes, what: str) -> list[Sample]:
         if status in (401, 403):
