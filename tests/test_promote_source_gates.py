@@ -318,7 +318,7 @@ def test_environment_soak_default_and_declared():
     from .conftest import REPO
     platform = load_platform(REPO)
     assert platform.environment("prod").soak == "24h"
-    assert platform.environment("staging").soak == "1h"  # the schema default
+    assert platform.environment("staging").soak == "0s"  # the schema default: no soak unless declared
 
 
 def test_run_component_attribution():
