@@ -21,6 +21,9 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# The cdk8s resolver processes run `python -O` (gitops/pipeline/resolver.py); pip writes only
+	@# non-optimized bytecode, so without this each would compile jsii and cdk8s from source.
+	$(BIN)/python -O -m compileall -q -j0 $$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))') gitops charts >/dev/null
 	@touch $@
 
 $(NPM_STAMP): package.json package-lock.json

@@ -7,28 +7,32 @@ therefore plain Python classes that emit one ``cdk8s.ApiObject`` per Kubernetes
 object into their chart, and the chart resolves them all in a single ``to_json``.
 
 ``new_chart`` returns a ``PendingChart``: constructs ``emit`` into it exactly as into a
-cdk8s Chart, and ``to_json()`` creates the cdk8s Chart and its ApiObjects in the App and
-resolves them. With a ``ChartMemo`` configured (plain ``gitops synth``), a chart whose
-bodies, id and generator code are byte-identical to one cdk8s resolved before is answered
-from that earlier resolution instead of making the same jsii calls again; ``--no-cache``
-and ``npx cdk8s synth`` configure none, so every object goes through cdk8s.
+cdk8s Chart. ``resolve_charts`` then has cdk8s resolve the charts: ``resolve_chart`` creates a
+cdk8s Chart in a cdk8s App with one ApiObject per body and returns ``chart.to_json()``. During
+`gitops synth` that happens in resolver processes (gitops/pipeline/resolver.py) that booted Node
+while the inputs loaded; elsewhere (tests, one-off renders) in this process.
+
+With a ``ChartMemo`` configured (plain ``gitops synth``), a chart whose bodies, id and
+generator code are byte-identical to one cdk8s resolved before is answered from that earlier
+resolution instead of making the same jsii calls again; ``--no-cache``, ``--check`` and
+``npx cdk8s synth`` configure none, so every object goes through cdk8s.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import tempfile
+import threading
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Callable
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
 def _cdk8s():
-    """cdk8s, imported on first use: importing it starts Node, which a memo hit never needs.
-
-    A synth worker imports it in a background thread as soon as it starts, so Node boots while
-    the worker builds bodies; the first real need waits on Python's import lock until it is ready.
-    """
+    """cdk8s, imported on first use: importing it starts Node, which a memo hit never needs."""
     import cdk8s  # (the env var above must be set before jsii starts Node)
 
     return cdk8s
@@ -96,47 +100,98 @@ def use_memo(memo: ChartMemo | None) -> None:
     _MEMO = memo
 
 
-class LazyApp:
-    """A cdk8s App created when the first chart has to go through cdk8s (never, if all are memo hits)."""
+class ResolverApp:
+    """The cdk8s App that charts are resolved in, created on first use (never, if all are memo hits).
+
+    A chart id can be resolved once per App (cdk8s refuses a second construct of the same id), so a
+    repeated id gets a fresh App; an App holds nothing that reaches the output.
+    """
 
     def __init__(self, **props):
-        self.props = props
+        self.props = {"outdir": tempfile.gettempdir(), **props}
         self._app = None
+        self._ids: set[str] = set()
 
-    def real(self) -> "cdk8s.App":
-        if self._app is None:
+    def boot(self) -> None:
+        """Start Node now (importing cdk8s starts jsii's kernel)."""
+        _cdk8s()
+
+    def scope_for(self, chart_id: str) -> "cdk8s.App":
+        if self._app is None or chart_id in self._ids:
             self._app = _cdk8s().App(**self.props)
+            self._ids = set()
+        self._ids.add(chart_id)
         return self._app
 
 
-def new_app(**props) -> LazyApp:
-    return LazyApp(**props)
+def resolve_chart(app: ResolverApp, chart_id: str, bodies: list[dict]) -> list[dict]:
+    """cdk8s's resolution of one chart: a Chart with one ApiObject per body, then ``to_json()``."""
+    # Names are explicit and human; cdk8s must never append hashes to them.
+    chart = _cdk8s().Chart(app.scope_for(chart_id), chart_id, disable_resource_name_hashes=True)
+    for body in bodies:
+        _emit_api_object(chart, body)
+    return list(chart.to_json())
+
+
+# Where charts that miss the memo are resolved: None = here, through this process's own cdk8s;
+# or a callable (chart_id, bodies) -> Future, e.g. gitops.pipeline.resolver_pool's worker processes.
+Submit = Callable[[str, list], Future]
+_SUBMIT: Submit | None = None
+_LOCAL_APP: ResolverApp | None = None
+
+
+def use_resolver(submit: Submit | None) -> None:
+    """Send the charts that miss the memo to ``submit`` (None: resolve them in this process)."""
+    global _SUBMIT
+    _SUBMIT = submit
+
+
+def _resolve_here(chart_id: str, bodies: list[dict]) -> list[dict]:
+    global _LOCAL_APP
+    with _LOCAL_LOCK:  # one jsii kernel per process: one caller at a time
+        if _LOCAL_APP is None:
+            _LOCAL_APP = ResolverApp()
+        return resolve_chart(_LOCAL_APP, chart_id, bodies)
+
+
+_LOCAL_LOCK = threading.Lock()
 
 
 class PendingChart:
-    """What constructs emit into: the bodies of one chart, resolved through cdk8s by ``to_json``."""
+    """What constructs emit into: the bodies of one chart, resolved through cdk8s by ``resolve_charts``."""
 
-    def __init__(self, app: "LazyApp | cdk8s.App", chart_id: str):
-        self.app = app
+    def __init__(self, chart_id: str):
         self.id = chart_id
         self.bodies: list[dict] = []
 
     def to_json(self) -> list[dict]:
-        memo = _MEMO
-        key = memo.key(self.id, self.bodies) if memo is not None else None
+        return resolve_charts([self])[0]
+
+
+def resolve_charts(charts: list[PendingChart]) -> list[list[dict]]:
+    """cdk8s's objects for each chart, in order: memo hits first, every miss sent to cdk8s at once.
+
+    Submitting every miss before waiting for any lets resolver processes work on them in parallel.
+    """
+    memo = _MEMO
+    results: list[list[dict] | None] = [None] * len(charts)
+    waiting: list[tuple[int, str | None, Future]] = []
+    for index, chart in enumerate(charts):
+        key = memo.key(chart.id, chart.bodies) if memo is not None else None
+        hit = memo.get(key) if key is not None else None
+        if hit is not None:
+            results[index] = hit
+        elif _SUBMIT is not None:
+            waiting.append((index, key, _SUBMIT(chart.id, chart.bodies)))
+        else:
+            results[index] = _resolve_here(chart.id, chart.bodies)
+            if key is not None:
+                memo.put(key, results[index])
+    for index, key, future in waiting:
+        results[index] = future.result()
         if key is not None:
-            hit = memo.get(key)
-            if hit is not None:
-                return hit
-        # Names are explicit and human; cdk8s must never append hashes to them.
-        app = self.app.real() if isinstance(self.app, LazyApp) else self.app
-        chart = _cdk8s().Chart(app, self.id, disable_resource_name_hashes=True)
-        for body in self.bodies:
-            _emit_api_object(chart, body)
-        objects = list(chart.to_json())
-        if key is not None:
-            memo.put(key, objects)
-        return objects
+            memo.put(key, results[index])
+    return results  # type: ignore[return-value]
 
 
 def emit(chart: "PendingChart | cdk8s.Chart", body: dict) -> None:
@@ -147,5 +202,5 @@ def emit(chart: "PendingChart | cdk8s.Chart", body: dict) -> None:
         _emit_api_object(chart, body)
 
 
-def new_chart(app: "LazyApp | cdk8s.App", chart_id: str) -> PendingChart:
-    return PendingChart(app, chart_id)
+def new_chart(chart_id: str) -> PendingChart:
+    return PendingChart(chart_id)

@@ -11,6 +11,10 @@ from __future__ import annotations
 # become unreadable under the read-only root filesystem.
 RUN_AS = 10001
 
+# The input folders under the repository root: one YAML file per component, one per environment.
+INVENTORY_DIR = "inventory"
+ENVIRONMENTS_DIR = "environments"
+
 # dist/<env>/<PLATFORM_DIR>/ holds the namespace layer (namespace, quota, policies, stores); the
 # platform Application syncs that folder.
 PLATFORM_DIR = "platform"

@@ -17,6 +17,8 @@ from jsonschema import Draft202012Validator, ValidationError
 from jsonschema import validators as jsonschema_validators
 from referencing import Registry, Resource
 
+from .compiled_schema import compiled_validator
+from .conventions import ENVIRONMENTS_DIR, INVENTORY_DIR
 from .delivery import settings_problems as delivery_problems
 from ..errors import InputError, Problem
 from .inputcheck import file_size_problem, string_problems
@@ -33,8 +35,6 @@ from .model import CanaryStep, DeliverySettings
 from .schema_errors import describe, missing_field, most_specific, short, unknown_fields, unknown_fields_message
 from .yamlsource import SourceDoc, load_yaml
 
-INVENTORY_DIR = "inventory"
-ENVIRONMENTS_DIR = "environments"
 
 
 def _schema(name: str) -> dict:
@@ -127,8 +127,6 @@ def fast_validators():
     Only a yes/no: when a document fails, jsonschema re-validates it to explain every
     problem. tests/test_load_fuzz.py checks both agree on fuzzed documents.
     """
-    import fastjsonschema
-
     component, environment = _schema("component.schema.json"), _schema("environment.schema.json")
     environment = _bundled(environment, component, "component_")
     for schema in (component, environment):
@@ -137,8 +135,8 @@ def fast_validators():
         schema.pop("$schema", None)
     # use_default=False: fastjsonschema would otherwise write schema defaults into the data, and an
     # environment override would then silently replace inherited inventory values with defaults.
-    return (fastjsonschema.compile(component, use_default=False),
-            fastjsonschema.compile(environment, use_default=False))
+    return (compiled_validator(component, use_default=False),
+            compiled_validator(environment, use_default=False))
 
 
 def schema_valid(data, kind: str) -> bool:

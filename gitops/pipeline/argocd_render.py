@@ -1,7 +1,7 @@
 """argocd/<env>/ through cdk8s: AppProjects, Applications, ClusterIssuers and a kustomization.
 
-Registered in gitops/pipeline/outputs.py ENV_TREES, so it runs in the environment's worker process next
-to gitops.pipeline.render (cdk8s and its Node process are imported here, never in the parent). Layout:
+Registered in gitops/pipeline/outputs.py ENV_TREES, next to gitops.pipeline.render; its charts are
+resolved by cdk8s like every other (charts.base.resolve_charts). Layout:
 
     argocd/<env>/<kind>-<name>.yaml          one file per AppProject / Application
     argocd/<env>/kustomization.yaml          lists those files: ``kubectl apply -k argocd/<env>``
@@ -10,8 +10,6 @@ to gitops.pipeline.render (cdk8s and its Node process are imported here, never i
                                              Application once cert-manager's CRDs exist
 """
 from __future__ import annotations
-
-import tempfile
 
 from .canonical import dump_object, dump_yaml
 from ..inputs.model import Environment, Platform
@@ -32,13 +30,13 @@ def kustomization(files: list[str]) -> bytes:
 def render_argocd_objects(platform: Platform, env: Environment) -> tuple[list[dict], list[dict]]:
     """(top-level objects, ClusterIssuers), resolved through cdk8s."""
     from charts.argocd import ISSUERS_DIR, ArgoCDEnvironment
-    from charts.base import new_app, new_chart
+    from charts.base import new_chart, resolve_charts
 
-    app = new_app(outdir=tempfile.gettempdir())  # cdk8s (and Node) only when a chart needs it
-    chart = new_chart(app, f"{env.name}-argocd")
-    issuers = new_chart(app, f"{env.name}-argocd-{ISSUERS_DIR}")
+    chart = new_chart(f"{env.name}-argocd")
+    issuers = new_chart(f"{env.name}-argocd-{ISSUERS_DIR}")
     ArgoCDEnvironment(chart, issuers, platform, env)
-    return list(chart.to_json()), list(issuers.to_json())
+    top, issued = resolve_charts([chart, issuers])
+    return top, issued
 
 
 def render_argocd(platform: Platform, env: Environment) -> dict[str, bytes]:

@@ -2,12 +2,12 @@
 
 - ``SynthLock``: an ``fcntl.flock`` on ``.cache/synth.lock``; a second synth of the same checkout
   waits for the first (the kernel drops the lock when its holder dies, even by kill -9).
-- ``die_with_parent``: ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` so worker processes and their Node
-  processes end with the process that started them instead of living on with parent 1
-  (man 2 prctl; Linux only, elsewhere workers still exit when their task pipe closes).
+- ``die_with_parent``: ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` so the cdk8s resolver processes and
+  their Node processes end with the process that started them instead of living on with parent 1
+  (man 2 prctl; Linux only, elsewhere resolvers still exit when their request pipe closes).
 - ``signals_deferred``: SIGINT/SIGTERM held back while the swaps run, so an interrupt leaves
   dist/ wholly old (before the swaps) or wholly new (after them), then exits 130.
-- ``private_tmpdir``: the folder workers use as TMPDIR, removed after the run and, after a
+- ``private_tmpdir``: the folder resolvers use as TMPDIR, removed after the run and, after a
   kill -9, at the start of the next one (jsii writes its runtime and assemblies there).
 """
 from __future__ import annotations
@@ -49,44 +49,30 @@ class SynthLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self.fd = fd
-        global _HELD_FD
-        _HELD_FD = fd
         return self
 
     def __exit__(self, *exc) -> None:
-        global _HELD_FD
         if self.fd is not None:
             os.close(self.fd)  # closing the last descriptor releases the flock
             self.fd = None
-            _HELD_FD = None
-
-
-_HELD_FD: int | None = None
-
-
-def forget_inherited_lock() -> None:
-    """In a forked worker: close the inherited lock descriptor.
-
-    flock belongs to the open file description, shared by every descriptor a fork copies; a
-    worker keeping its copy would keep the checkout locked after the parent died.
-    """
-    if _HELD_FD is not None:
-        with contextlib.suppress(OSError):
-            os.close(_HELD_FD)
 
 
 @functools.lru_cache(maxsize=None)
-def _prctl():
-    """libc's prctl, looked up once (never inside a preexec_fn: find_library runs a subprocess)."""
+def libc():
+    """The C library's symbols (Linux), looked up once: ``dlopen(NULL)`` sees libc, and unlike
+    ``ctypes.util.find_library`` it starts no ``ldconfig`` subprocess (never do that in a preexec_fn)."""
     if not sys.platform.startswith("linux"):
         return None
     import ctypes
-    import ctypes.util
 
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True).prctl
-    except (OSError, AttributeError):
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
         return None
+
+
+def _prctl():
+    return getattr(libc(), "prctl", None)
 
 
 def die_with_parent(expected_parent: int | None = None) -> None:

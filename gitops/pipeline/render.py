@@ -1,12 +1,9 @@
-"""Model -> cdk8s App -> Kubernetes objects -> canonical files, for one environment.
+"""Model -> cdk8s charts -> Kubernetes objects -> canonical files, for one environment.
 
-Runs inside a worker process: cdk8s (and its Node process) is imported here and
-nowhere in the parent, so environments render in parallel without sharing a jsii
-kernel across a fork.
+Charts are built here, in the synth process; ``charts.base.resolve_charts`` has cdk8s resolve
+them (in resolver processes during `gitops synth`, see gitops/pipeline/resolver_pool.py).
 """
 from __future__ import annotations
-
-import tempfile
 
 from .canonical import dump_object
 from ..inputs.conventions import PLATFORM_DIR
@@ -24,25 +21,25 @@ def render_environment_objects(platform: Platform, env: Environment,
 
     ``only`` limits rendering to some components (fast path for one changed service).
     """
-    from charts.base import new_app, new_chart
+    from charts.base import new_chart, resolve_charts
     from charts.component import build_component
     from charts.context import ComponentContext
     from charts.platform import PlatformLayer
     from charts.syncorder import place
 
-    app = new_app(outdir=tempfile.gettempdir())  # cdk8s (and Node) only when a chart needs it
     charts = {}
     if only is None or PLATFORM_DIR in only:
-        chart = new_chart(app, f"{env.name}-{PLATFORM_DIR}")
+        chart = new_chart(f"{env.name}-{PLATFORM_DIR}")
         PlatformLayer(chart, env)
         charts[PLATFORM_DIR] = chart
     for component in platform.enabled_components(env):
         if only is not None and component.name not in only:
             continue
-        chart = new_chart(app, f"{env.name}-{component.name}")
+        chart = new_chart(f"{env.name}-{component.name}")
         build_component(chart, ComponentContext.of(platform, env, component))
         charts[component.name] = chart
-    out = {folder: list(chart.to_json()) for folder, chart in charts.items()}
+    # Every chart at once: the ones cdk8s must resolve go to the resolvers together.
+    out = dict(zip(charts, resolve_charts(list(charts.values()))))
     # Sync waves (and hook targets) of component objects: one table, charts/syncorder.py.
     for folder, objects in out.items():
         if folder != PLATFORM_DIR:

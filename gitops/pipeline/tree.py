@@ -8,7 +8,6 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,14 +103,11 @@ def _renameat2_exchange():
     exports the wrapper): a reader or a crash sees the old tree or the new one, never neither.
     """
     import ctypes
-    import ctypes.util
 
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        fn = libc.renameat2
-    except (OSError, AttributeError):
+    from .crashsafe import libc
+
+    fn = getattr(libc(), "renameat2", None)
+    if fn is None:
         return None
     fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
     fn.restype = ctypes.c_int

@@ -1,0 +1,103 @@
+"""The cdk8s resolver processes (gitops/pipeline/resolver.py, resolver_pool.py, jsii_direct.js).
+
+Resolution is a pure function of (chart id, bodies): same bytes through jsii's direct channel and its
+stock relay, with any number of resolvers; a chart cdk8s refuses and a resolver that dies are errors
+that name the chart; the launcher keeps JavaScript's console output off the API channel.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from gitops.pipeline import synth as synth_module
+from gitops.pipeline.resolver import RELAY_SWITCH
+from gitops.pipeline.resolver_pool import ResolverError, ResolverPool
+
+from .conftest import MINI, REPO, copy_inputs, run_gitops, tree_bytes
+
+CONFIGMAP = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "x"}, "data": {"k": "v"}}
+
+
+def _outputs(root: Path) -> dict[str, bytes]:
+    return tree_bytes(root / "dist") | {f"argocd/{k}": v for k, v in tree_bytes(root / "argocd").items()}
+
+
+def test_direct_channel_and_stock_relay_give_identical_bytes(tmp_path):
+    direct = copy_inputs(MINI, tmp_path / "direct")
+    relay = copy_inputs(MINI, tmp_path / "relay")
+    run_gitops(direct, "synth", "--no-cache", check=True)
+    run_gitops(relay, "synth", "--no-cache", check=True, env={**os.environ, RELAY_SWITCH: "1"})
+    assert _outputs(direct) and _outputs(direct) == _outputs(relay)
+
+
+@pytest.fixture
+def pool(tmp_path):
+    started = ResolverPool(2, tmp_path)
+    yield started
+    started.close()
+
+
+def test_resolver_answers_what_cdk8s_renders(pool):
+    assert pool.submit("one", [CONFIGMAP]).result(timeout=60) == [CONFIGMAP]
+
+
+def test_a_chart_cdk8s_refuses_is_an_error_naming_the_chart(pool):
+    # "a/b" becomes the JSON patch path /a/b, whose parent does not exist: cdk8s fails to serialize.
+    future = pool.submit("broken-chart", [{**CONFIGMAP, "a/b": 1}])
+    with pytest.raises(ResolverError, match="cdk8s could not resolve chart 'broken-chart'"):
+        future.result(timeout=60)
+    assert pool.submit("after", [CONFIGMAP]).result(timeout=60) == [CONFIGMAP]  # the resolver lives on
+
+
+def test_a_resolver_that_dies_fails_its_chart_and_every_later_one(tmp_path):
+    pool = ResolverPool(1, tmp_path)
+    try:
+        assert pool.submit("warm", [CONFIGMAP]).result(timeout=60) == [CONFIGMAP]
+        os.kill(pool._processes[0].pid, signal.SIGKILL)
+        with pytest.raises(ResolverError, match=r"ended \(exit code -9\) while resolving chart 'lost'"):
+            pool.submit("lost", [CONFIGMAP]).result(timeout=60)
+        with pytest.raises(ResolverError, match="exit code -9"):
+            pool.submit("later", [CONFIGMAP]).result(timeout=5)
+    finally:
+        pool.close()
+
+
+def test_close_leaves_no_resolver_running(tmp_path):
+    pool = ResolverPool(2, tmp_path)
+    pids = [p.pid for p in pool._processes]
+    pool.close()
+    assert all(p.returncode is not None for p in pool._processes)
+    assert not [pid for pid in pids if Path(f"/proc/{pid}").exists()
+                and "Z" not in (Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0])]
+
+
+@pytest.mark.parametrize("memo_warm,expected", [(True, 1), (False, os.cpu_count() or 1)])
+def test_resolver_count_counts_node_boots(memo_warm, expected):
+    assert synth_module._default_resolvers(memo_warm) == expected
+
+
+def test_launcher_keeps_console_output_off_the_api_channel(tmp_path):
+    """jsii_direct.js maps fd 3 onto stdin/stdout and wraps console output as {"stdout": base64} on stderr."""
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "lib").mkdir()
+    shutil.copy(REPO / "gitops/pipeline/jsii_direct.js", tmp_path / "bin/jsii-direct.js")
+    # A stand-in for jsii's lib/program.js: talks on fd 3 the way the kernel does, and prints noise.
+    (tmp_path / "lib/program.js").write_text(
+        "const fs = require('fs');\n"
+        "console.log('noise from a library');\n"
+        "const buffer = Buffer.alloc(64);\n"
+        "const n = fs.readSync(3, buffer, 0, 64, null);\n"
+        "fs.writeSync(3, 'hello ' + buffer.subarray(0, n).toString());\n")
+    proc = subprocess.run(["node", str(tmp_path / "bin/jsii-direct.js")], input=b"kernel\n", capture_output=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == b"hello kernel\n"
+    assert [json.loads(line) for line in proc.stderr.splitlines()] == [
+        {"stdout": base64.b64encode(b"noise from a library\n").decode()}]
