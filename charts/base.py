@@ -59,7 +59,7 @@ def _emit_api_object(chart: "cdk8s.Chart", body: dict) -> None:
 class ChartMemo:
     """cdk8s's resolution of a chart, stored under a hash of everything that determines it.
 
-    The key covers the generator fingerprint (code of gitops/ and charts/, the cdk8s and
+    The key covers the generator fingerprint (code of gitops/ and charts/, the cdk8s, constructs, jsii and
     PyYAML versions), the chart id and the exact bodies, so an entry can only be reused for
     the very same jsii calls; a changed body, chart or cdk8s version is a different key.
     """

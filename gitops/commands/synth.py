@@ -16,7 +16,8 @@ from .common import EXIT_FINDINGS, emit_json, format_option, handle_errors, prog
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 and name every generated path (dist/, argocd/, "
               "CODEOWNERS, docs, compose, tfvars) that does not match the inputs.")
 @click.option("--no-cache", is_flag=True, help="Render every environment even if its inputs hash is unchanged.")
-@click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Parallel environment renders (default: CPU count).")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None, help="cdk8s resolver processes, each with its own Node (default: one per CPU; one when the "
+              "chart memo is warm).")
 @format_option
 @click.pass_context
 @handle_errors
