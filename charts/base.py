@@ -134,7 +134,7 @@ def resolve_chart(app: ResolverApp, chart_id: str, bodies: list[dict]) -> list[d
 
 
 # Where charts that miss the memo are resolved: None = here, through this process's own cdk8s;
-# or a callable (chart_id, bodies) -> Future, e.g. gitops.pipeline.resolver_pool's worker processes.
+# or a callable (chart_id, bodies) -> Future, e.g. gitops.pipeline.resolver_pool's resolver processes.
 Submit = Callable[[str, list], Future]
 _SUBMIT: Submit | None = None
 _LOCAL_APP: ResolverApp | None = None

@@ -68,7 +68,7 @@ class LazyGroup(click.Group):
             interrupted.append(signum)
             raise KeyboardInterrupt
 
-        # The flag also covers what a Ctrl-C causes indirectly: worker processes and git children get
+        # The flag also covers what a Ctrl-C causes indirectly: resolver processes and git children get
         # the same SIGINT (one process group), so the parent may first see a broken pool or a failed git.
         previous = signal.signal(signal.SIGINT, on_sigint) if threading.current_thread() is threading.main_thread() else None
         try:

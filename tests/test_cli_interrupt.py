@@ -32,7 +32,7 @@ def _run(root, module: str, function: str, *args: str) -> subprocess.CompletedPr
 
 
 @pytest.mark.parametrize("module,function,args", [
-    ("gitops.pipeline.synth", "render_all", ("synth", "--no-cache")),          # worker processes and Node running
+    ("gitops.pipeline.synth", "render_all", ("synth", "--no-cache")),          # resolver processes and Node running
     ("gitops.validate", "load_platform", ("validate",)),
     ("gitops.commands.inventory", "load_platform", ("inventory",)),
 ])
