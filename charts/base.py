@@ -146,12 +146,15 @@ def use_resolver(submit: Submit | None) -> None:
     _SUBMIT = submit
 
 
-def _resolve_here(chart_id: str, bodies: list[dict]) -> list[dict]:
+def _resolve_here(chart_id: str, bodies: list[dict]) -> Future:
+    """Resolve in this process (no resolver configured), answered as a finished Future."""
     global _LOCAL_APP
+    future: Future = Future()
     with _LOCAL_LOCK:  # one jsii kernel per process: one caller at a time
         if _LOCAL_APP is None:
             _LOCAL_APP = ResolverApp()
-        return resolve_chart(_LOCAL_APP, chart_id, bodies)
+        future.set_result(resolve_chart(_LOCAL_APP, chart_id, bodies))
+    return future
 
 
 _LOCAL_LOCK = threading.Lock()
@@ -173,7 +176,7 @@ def resolve_charts(charts: list[PendingChart]) -> list[list[dict]]:
 
     Submitting every miss before waiting for any lets resolver processes work on them in parallel.
     """
-    memo = _MEMO
+    memo, submit = _MEMO, _SUBMIT or _resolve_here
     results: list[list[dict] | None] = [None] * len(charts)
     waiting: list[tuple[int, str | None, Future]] = []
     for index, chart in enumerate(charts):
@@ -181,12 +184,8 @@ def resolve_charts(charts: list[PendingChart]) -> list[list[dict]]:
         hit = memo.get(key) if key is not None else None
         if hit is not None:
             results[index] = hit
-        elif _SUBMIT is not None:
-            waiting.append((index, key, _SUBMIT(chart.id, chart.bodies)))
         else:
-            results[index] = _resolve_here(chart.id, chart.bodies)
-            if key is not None:
-                memo.put(key, results[index])
+            waiting.append((index, key, submit(chart.id, chart.bodies)))
     for index, key, future in waiting:
         results[index] = future.result()
         if key is not None:
@@ -194,12 +193,9 @@ def resolve_charts(charts: list[PendingChart]) -> list[list[dict]]:
     return results  # type: ignore[return-value]
 
 
-def emit(chart: "PendingChart | cdk8s.Chart", body: dict) -> None:
+def emit(chart: PendingChart, body: dict) -> None:
     """Add ``body`` (a complete Kubernetes object) to ``chart``."""
-    if isinstance(chart, PendingChart):
-        chart.bodies.append(body)
-    else:
-        _emit_api_object(chart, body)
+    chart.bodies.append(body)
 
 
 def new_chart(chart_id: str) -> PendingChart:
