@@ -10,6 +10,7 @@ tests/test_cli.py fails when a module's COMMANDS and this table disagree.
 from __future__ import annotations
 
 import importlib
+import os
 import signal
 import sys
 import threading
@@ -85,7 +86,15 @@ class LazyGroup(click.Group):
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
         click.echo("\ninterrupted: stopped before finishing; re-run the command", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        # The command's own clean-up (locks, temp folders, child processes) ran while the
+        # KeyboardInterrupt unwound. What must not run is interpreter shutdown: it joins every
+        # non-daemon thread, and a KeyboardInterrupt raised between `_imp.acquire_lock()` and its
+        # `try:` in importlib._bootstrap._get_module_lock leaves the global import lock held by this
+        # thread for good, so a render thread that imports next waits forever and so would the join
+        # (seen in tests/test_synth_crash.py: synth hung after Ctrl-C). Flush and leave at once.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_INTERRUPTED)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -42,3 +42,31 @@ def test_sigint_exits_130_with_one_line(mini, module, function, args):
     assert "Traceback" not in proc.stderr and "Aborted!" not in proc.stderr
     assert proc.stderr.strip().splitlines()[-1] == "interrupted: stopped before finishing; re-run the command"
 
+
+
+LEAKED_IMPORT_LOCK = """
+import _imp, sys, threading
+import click
+from gitops import cli
+
+@click.command("stuck")
+def stuck():
+    # What an unlucky Ctrl-C does: KeyboardInterrupt between importlib's `_imp.acquire_lock()` and
+    # its `try:` leaves the global import lock held by the main thread...
+    _imp.acquire_lock()
+    # ...while a worker thread imports (synth renders in threads; charts import lazily).
+    threading.Thread(target=__import__, args=("xml.dom.minidom",)).start()
+    raise KeyboardInterrupt
+
+cli.COMMAND_MODULES["stuck"] = "unused"
+cli.load_command = lambda name: stuck
+cli.main(["stuck"], prog_name="gitops")
+"""
+
+
+def test_interrupt_exits_even_when_a_thread_waits_on_a_leaked_import_lock():
+    """Interpreter shutdown would join the blocked thread forever; the CLI must exit 130 regardless."""
+    proc = subprocess.run([sys.executable, "-c", LEAKED_IMPORT_LOCK], capture_output=True, text=True, cwd=REPO,
+                          timeout=60)
+    assert proc.returncode == 130, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "interrupted: stopped before finishing; re-run the command"

@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,22 @@ def test_a_resolver_that_dies_fails_its_chart_and_every_later_one(tmp_path):
         pool.close()
 
 
+def test_a_resolver_whose_parent_is_gone_exits_quietly(tmp_path):
+    """A killed synth closes its pipes before the death signal reaches the resolver (CI saw a
+    BrokenPipeError traceback from `kill -9` of synth): the reply that cannot be sent ends it silently."""
+    from gitops.pipeline.resolver import write_frame
+
+    proc = subprocess.Popen([sys.executable, "-O", "-m", "gitops.pipeline.resolver", "--tmpdir", str(tmp_path),
+                             "--parent", str(os.getpid())], cwd=REPO, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # nobody reads the answer
+    write_frame(proc.stdin, (0, "orphan", [CONFIGMAP]))
+    proc.stdin.close()
+    assert proc.wait(timeout=60) == 0
+    assert proc.stderr.read() == b""
+    proc.stderr.close()
+
+
 def test_close_leaves_no_resolver_running(tmp_path):
     pool = ResolverPool(2, tmp_path)
     pids = [p.pid for p in pool._processes]
@@ -101,3 +118,22 @@ def test_launcher_keeps_console_output_off_the_api_channel(tmp_path):
     assert proc.stdout == b"hello kernel\n"
     assert [json.loads(line) for line in proc.stderr.splitlines()] == [
         {"stdout": base64.b64encode(b"noise from a library\n").decode()}]
+
+
+def test_launcher_ends_quietly_when_the_host_is_gone(tmp_path):
+    """A write to the API channel after the Python host died is EPIPE: exit 0, no stack trace."""
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "lib").mkdir()
+    shutil.copy(REPO / "gitops/pipeline/jsii_direct.js", tmp_path / "bin/jsii-direct.js")
+    (tmp_path / "lib/program.js").write_text(
+        "const fs = require('fs');\n"
+        "fs.readSync(3, Buffer.alloc(1), 0, 1, null);\n"  # waits until the host has closed stdout
+        "for (;;) fs.writeSync(3, 'an answer nobody reads\\n');\n")
+    proc = subprocess.Popen(["node", str(tmp_path / "bin/jsii-direct.js")], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    proc.stdin.write(b"x")
+    proc.stdin.close()
+    assert proc.wait(timeout=60) == 0
+    assert proc.stderr.read() == b""
+    proc.stderr.close()

@@ -24,7 +24,15 @@ fs.readSync = function (fd, ...rest) {
   return readSync.call(this, fd === API_FD ? 0 : fd, ...rest);
 };
 fs.writeSync = function (fd, ...rest) {
-  return writeSync.call(this, fd === API_FD ? 1 : fd, ...rest);
+  if (fd !== API_FD) return writeSync.call(this, fd, ...rest);
+  try {
+    return writeSync.call(this, 1, ...rest);
+  } catch (error) {
+    // The Python host is gone (its pipes close before the kernel delivers PR_SET_PDEATHSIG to
+    // this process): nobody can read the answer, so end without the stack trace of an EPIPE.
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  }
 };
 
 function wrapped(key) {

@@ -116,7 +116,13 @@ def main(argv: list[str] | None = None) -> int:
             reply = (request_id, resolve_chart(app, chart_id, bodies), None)
         except Exception:  # reported to the parent, which raises it with the chart's name
             reply = (request_id, None, traceback.format_exc())
-        write_frame(replies, reply)
+        try:
+            write_frame(replies, reply)
+        except BrokenPipeError:
+            # The parent is gone: a killed process's pipes close before the kernel sends
+            # PR_SET_PDEATHSIG (exit_files runs before exit_notify in kernel/exit.c), so the reply
+            # can fail first. Nobody is left to answer; exit quietly, without flushing ``replies``.
+            os._exit(0)
 
 
 if __name__ == "__main__":
