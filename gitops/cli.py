@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import importlib
 import os
-import signal
 import sys
-import threading
 
 import click
 
 from .commands.common import EXIT_INTERRUPTED
+from .ctrl_c import SafeInterrupts
 
 COMMAND_MODULES = {
     "bump": "promote",
@@ -63,35 +62,25 @@ class LazyGroup(click.Group):
         return load_command(cmd_name)
 
     def invoke(self, ctx: click.Context):
-        interrupted: list[int] = []
-
-        def on_sigint(signum, frame):
-            interrupted.append(signum)
-            raise KeyboardInterrupt
-
-        # The flag also covers what a Ctrl-C causes indirectly: resolver processes and git children get
-        # the same SIGINT (one process group), so the parent may first see a broken pool or a failed git.
-        previous = signal.signal(signal.SIGINT, on_sigint) if threading.current_thread() is threading.main_thread() else None
-        try:
-            return super().invoke(ctx)
-        except KeyboardInterrupt:
-            interrupted.append(signal.SIGINT)
-        except SystemExit as exc:
-            if not interrupted or exc.code in (0, None):
-                raise
-        except Exception:
-            if not interrupted:
-                raise
-        finally:
-            if previous is not None:
-                signal.signal(signal.SIGINT, previous)
+        # ``interrupted`` also covers what a Ctrl-C causes indirectly: resolver processes and git
+        # children get the same SIGINT (one process group), so this process may first see a broken
+        # resolver or a failed git. KeyboardInterrupt itself is raised only outside importlib (ctrl_c).
+        with SafeInterrupts() as ctrl_c:
+            try:
+                return super().invoke(ctx)
+            except KeyboardInterrupt:
+                pass
+            except SystemExit as exc:
+                if not ctrl_c.interrupted or exc.code in (0, None):
+                    raise
+            except Exception:
+                if not ctrl_c.interrupted:
+                    raise
         click.echo("\ninterrupted: stopped before finishing; re-run the command", err=True)
         # The command's own clean-up (locks, temp folders, child processes) ran while the
-        # KeyboardInterrupt unwound. What must not run is interpreter shutdown: it joins every
-        # non-daemon thread, and a KeyboardInterrupt raised between `_imp.acquire_lock()` and its
-        # `try:` in importlib._bootstrap._get_module_lock leaves the global import lock held by this
-        # thread for good, so a render thread that imports next waits forever and so would the join
-        # (seen in tests/test_synth_crash.py: synth hung after Ctrl-C). Flush and leave at once.
+        # KeyboardInterrupt unwound. Interpreter shutdown would now join every non-daemon thread,
+        # and a thread still rendering, or blocked on a lock the interrupt left held (gitops/ctrl_c.py
+        # explains how an import can), only delays or hangs the exit. Flush and leave at once.
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(EXIT_INTERRUPTED)
