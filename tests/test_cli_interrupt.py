@@ -105,7 +105,7 @@ def _import_under_ctrl_c(tmp_path, body: str) -> subprocess.CompletedProcess:
 
 
 def test_ctrl_c_during_an_import_lands_when_the_import_returns(tmp_path):
-    """KeyboardInterrupt inside importlib can leave the global import lock held (gitops/ctrl_c.py)."""
+    """KeyboardInterrupt inside importlib can leave the global import lock held (gitops/cli.py SafeInterrupts)."""
     proc = _import_under_ctrl_c(tmp_path, "time.sleep(0.3)")
     assert proc.returncode == 130, proc.stderr
     lines = proc.stderr.strip().splitlines()
@@ -123,7 +123,7 @@ def test_ctrl_c_during_an_import_that_never_returns_still_ends_the_command(tmp_p
 
 
 def test_inside_import_sees_importlib_frames_only_during_an_import(tmp_path):
-    from gitops.ctrl_c import inside_import
+    from gitops.cli import inside_import
 
     (tmp_path / "frame_probe.py").write_text("import sys\nFRAME = sys._getframe()\n")
     sys.path.insert(0, str(tmp_path))
