@@ -12,7 +12,7 @@ cdk8s Chart in a cdk8s App with one ApiObject per body and returns ``chart.to_js
 `gitops synth` that happens in resolver processes (gitops/pipeline/resolver.py) that booted Node
 while the inputs loaded; elsewhere (tests, one-off renders) in this process.
 
-With a ``ChartMemo`` configured (plain ``gitops synth``), a chart whose bodies, id and
+With a ``ChartMemo`` configured (plain ``gitops synth``), an object whose body, chart id and
 generator code are byte-identical to one cdk8s resolved before is answered from that earlier
 resolution instead of making the same jsii calls again; ``--no-cache``, ``--check`` and
 ``npx cdk8s synth`` configure none, so every object goes through cdk8s.
@@ -57,38 +57,60 @@ def _emit_api_object(chart: "cdk8s.Chart", body: dict) -> None:
 
 
 class ChartMemo:
-    """cdk8s's resolution of a chart, stored under a hash of everything that determines it.
+    """cdk8s's resolution of every object of a chart, kept per chart and looked up per object.
 
-    The key covers the generator fingerprint (code of gitops/ and charts/, the cdk8s, constructs, jsii and
-    PyYAML versions), the chart id and the exact bodies, so an entry can only be reused for
-    the very same jsii calls; a changed body, chart or cdk8s version is a different key.
+    One file per chart, named by a hash of the generator fingerprint (code of gitops/ and charts/,
+    the cdk8s, constructs, jsii and PyYAML versions) and the chart id, maps the hash of each body to
+    what cdk8s made of it. A body whose exact bytes were resolved before in the same chart under the
+    same generator is answered from the file; only the others go through cdk8s. That is sound
+    because cdk8s resolves each object on its own: ``Chart.toJson()`` is
+    ``chartToKube(chart).map(obj => obj.toJson())`` and ``ApiObject.toJson()`` resolves only that
+    object's props, metadata and JSON patches (cdk8s 2.70.115 lib/app.js ``_synthChart``,
+    lib/api-object.js ``toJson``); chart-level defaults (namespace, labels) would reach every object,
+    and charts here set none. A one-line change in one component thus costs cdk8s the few objects it
+    changed, not the whole chart (an environment's Argo CD chart holds ~27 Applications).
+
+    ``reused`` and ``resolved`` count objects over the run (the memo is used from several threads).
     """
 
     def __init__(self, folder: Path, salt: str):
         self.folder = Path(folder)
         self.salt = salt
+        self.reused = 0
+        self.resolved = 0
+        self._count_lock = threading.Lock()
 
-    def key(self, chart_id: str, bodies: list[dict]) -> str:
-        h = hashlib.sha256(self.salt.encode() + b"\0" + chart_id.encode() + b"\0")
-        h.update(json.dumps(bodies, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())
-        return h.hexdigest()
+    def chart_key(self, chart_id: str) -> str:
+        return hashlib.sha256(self.salt.encode() + b"\0" + chart_id.encode()).hexdigest()
 
-    def get(self, key: str) -> list[dict] | None:
-        path = self.folder / f"{key}.json"
+    @staticmethod
+    def body_key(body: dict) -> str:
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def get(self, chart_key: str) -> dict[str, dict]:
+        """The chart's resolved objects by body hash; empty when there is no usable file."""
+        path = self.folder / f"{chart_key}.json"
         try:
             data = json.loads(path.read_bytes())
         except (OSError, ValueError):
-            return None
-        if not isinstance(data, dict) or data.get("key") != key or not isinstance(data.get("objects"), list):
-            return None
+            return {}
+        if not isinstance(data, dict) or data.get("key") != chart_key or not isinstance(data.get("objects"), dict):
+            return {}
         os.utime(path)  # recently used: pruning keeps it
-        return data["objects"]
+        return {k: v for k, v in data["objects"].items() if isinstance(v, dict)}
 
-    def put(self, key: str, objects: list[dict]) -> None:
+    def put(self, chart_key: str, objects: dict[str, dict]) -> None:
+        """Store the chart's current objects (only these: the file never grows with old versions)."""
         from gitops.pipeline.tree import write_file_atomic
 
-        data = json.dumps({"key": key, "objects": objects}, sort_keys=True, separators=(",", ":"))
-        write_file_atomic(self.folder / f"{key}.json", data.encode())
+        data = json.dumps({"key": chart_key, "objects": objects}, sort_keys=True, separators=(",", ":"))
+        write_file_atomic(self.folder / f"{chart_key}.json", data.encode())
+
+    def count(self, reused: int, resolved: int) -> None:
+        with self._count_lock:
+            self.reused += reused
+            self.resolved += resolved
 
 
 _MEMO: ChartMemo | None = None
@@ -149,12 +171,10 @@ def use_resolver(submit: Submit | None) -> None:
 def _resolve_here(chart_id: str, bodies: list[dict]) -> Future:
     """Resolve in this process (no resolver configured), answered as a finished Future."""
     global _LOCAL_APP
-    future: Future = Future()
     with _LOCAL_LOCK:  # one jsii kernel per process: one caller at a time
         if _LOCAL_APP is None:
             _LOCAL_APP = ResolverApp()
-        future.set_result(resolve_chart(_LOCAL_APP, chart_id, bodies))
-    return future
+        return _finished(resolve_chart(_LOCAL_APP, chart_id, bodies))
 
 
 _LOCAL_LOCK = threading.Lock()
@@ -171,26 +191,66 @@ class PendingChart:
         return resolve_charts([self])[0]
 
 
-def resolve_charts(charts: list[PendingChart]) -> list[list[dict]]:
-    """cdk8s's objects for each chart, in order: memo hits first, every miss sent to cdk8s at once.
+class Resolution:
+    """One chart on its way through cdk8s: ``future`` finishes when cdk8s has answered (at once for
+    a memo hit); ``result()`` then gives the chart's objects in emit order and records the new
+    resolutions in the memo (in the caller's thread: the resolver's reader thread only reads)."""
 
-    Submitting every miss before waiting for any lets resolver processes work on them in parallel.
+    def __init__(self, future: Future, memo: ChartMemo | None = None, chart_key: str = "",
+                 keys: list[str] | None = None, known: dict[str, dict] | None = None):
+        self.future = future
+        self._memo, self._chart_key, self._keys, self._known = memo, chart_key, keys, known
+        self._objects: list[dict] | None = None
+
+    def result(self) -> list[dict]:
+        if self._objects is None:
+            resolved = self.future.result()
+            if self._memo is None or self._keys is None:
+                self._objects = resolved
+            else:
+                missing_keys = [key for key in self._keys if key not in self._known]
+                current = {key: self._known[key] for key in self._keys if key in self._known}
+                current |= dict(zip(missing_keys, resolved))
+                self._memo.put(self._chart_key, current)
+                self._objects = [current[key] for key in self._keys]
+        return self._objects
+
+
+def _finished(objects: list[dict]) -> Future:
+    future: Future = Future()
+    future.set_result(objects)
+    return future
+
+
+def submit_charts(charts: list[PendingChart]) -> list[Resolution]:
+    """Start resolving ``charts``: memo hits are finished at once, every miss goes to cdk8s now.
+
+    A chart's misses go to cdk8s as one chart of just those bodies (each object resolves on its
+    own, see ChartMemo). Submitting every chart before waiting for any lets resolver processes work
+    in parallel, and lets the caller turn finished charts into files while cdk8s works on the rest.
     """
     memo, submit = _MEMO, _SUBMIT or _resolve_here
-    results: list[list[dict] | None] = [None] * len(charts)
-    waiting: list[tuple[int, str | None, Future]] = []
-    for index, chart in enumerate(charts):
-        key = memo.key(chart.id, chart.bodies) if memo is not None else None
-        hit = memo.get(key) if key is not None else None
-        if hit is not None:
-            results[index] = hit
+    resolutions = []
+    for chart in charts:
+        if memo is None:
+            resolutions.append(Resolution(submit(chart.id, chart.bodies)))
+            continue
+        chart_key = memo.chart_key(chart.id)
+        known = memo.get(chart_key)
+        keys = [memo.body_key(body) for body in chart.bodies]
+        missing = [i for i, key in enumerate(keys) if key not in known]
+        memo.count(reused=len(keys) - len(missing), resolved=len(missing))
+        if not missing:
+            resolutions.append(Resolution(_finished([known[key] for key in keys])))
         else:
-            waiting.append((index, key, submit(chart.id, chart.bodies)))
-    for index, key, future in waiting:
-        results[index] = future.result()
-        if key is not None:
-            memo.put(key, results[index])
-    return results  # type: ignore[return-value]
+            future = submit(chart.id, [chart.bodies[i] for i in missing])
+            resolutions.append(Resolution(future, memo, chart_key, keys, known))
+    return resolutions
+
+
+def resolve_charts(charts: list[PendingChart]) -> list[list[dict]]:
+    """cdk8s's objects for each chart, in order (``submit_charts``, then wait for all)."""
+    return [resolution.result() for resolution in submit_charts(charts)]
 
 
 def emit(chart: PendingChart, body: dict) -> None:

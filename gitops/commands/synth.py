@@ -47,11 +47,14 @@ def synth_command(ctx, envs, services, check, no_cache, jobs, fmt):
         sys.exit(EXIT_FINDINGS if stale else 0)
     if fmt == "json":
         emit_json({"ok": True, "rendered": result.rendered, "skipped": result.skipped,
-                   "written": result.written, "seconds": round(elapsed, 3)})
+                   "written": result.written, "reused": result.reused, "resolved": result.resolved,
+                   "seconds": round(elapsed, 3)})
     else:
+        memo = ("" if result.resolved is None else
+                f"; cdk8s resolved {result.resolved} objects, {result.reused} reused from the chart memo")
         click.echo(f"synthesized {', '.join(result.rendered) or 'nothing'}"
                    + (f"; unchanged: {', '.join(result.skipped)}" if result.skipped else "")
-                   + f" in {elapsed:.2f}s")
+                   + memo + f" in {elapsed:.2f}s")
 
 
 COMMANDS = [synth_command]

@@ -64,6 +64,9 @@ class SynthResult:
     skipped: list[str] = field(default_factory=list)
     written: list[str] = field(default_factory=list)
     drift: dict[str, TreeDiff] = field(default_factory=dict)
+    # Objects answered from the chart memo / sent through cdk8s (None: no memo, all went through cdk8s).
+    reused: int | None = None
+    resolved: int | None = None
 
     @property
     def clean(self) -> bool:
@@ -233,6 +236,7 @@ def _synth_locked(root: Path, known: list[str], envs: list[str] | None, check: b
             platform = load_platform(root)  # raises InputError before anything is written
             selected = envs or [e.name for e in platform.environments]
             rendered = _render_services(platform, selected, services)
+        result.reused, result.resolved = memo.reused, memo.resolved
         with crashsafe.signals_deferred():
             _swap_services(root, platform, rendered, services, result, progress)
         return result
@@ -277,6 +281,8 @@ def _synth_locked(root: Path, known: list[str], envs: list[str] | None, check: b
         outputs = render_all(platform, to_render, progress, while_waiting=while_resolving)
         stack.close()  # every chart is resolved: stop the resolvers (and Node) before writing
         result.rendered = [o.env for o in outputs]
+        if memo is not None:
+            result.reused, result.resolved = memo.reused, memo.resolved
 
         if check:
             for out in outputs:
