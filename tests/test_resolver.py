@@ -79,7 +79,7 @@ def test_a_resolver_whose_parent_is_gone_exits_quietly(tmp_path):
                              "--parent", str(os.getpid())], cwd=REPO, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.close()  # nobody reads the answer
-    write_frame(proc.stdin, (0, "orphan", [CONFIGMAP]))
+    write_frame(proc.stdin, ("orphan", [CONFIGMAP]))
     proc.stdin.close()
     assert proc.wait(timeout=60) == 0
     assert proc.stderr.read() == b""

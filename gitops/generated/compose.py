@@ -314,7 +314,7 @@ def compose_model(platform: Platform, checkout_prefix: str = "..") -> tuple[dict
     return doc, header
 
 
-class _Dumper(yaml.SafeDumper):
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # libyaml emitter (the pinned wheels have it)
     """Short lists of scalars (commands, healthcheck tests, ports) in flow style: one line each."""
 
 

@@ -19,8 +19,8 @@ how): one Node process instead of two, about a third of the round-trip time. ``G
 restores jsii's stock entry point, for comparing or debugging; both give the same bytes (tested).
 
 Wire format (stdin -> stdout): frames of a 4-byte big-endian length and a pickle.
-Request ``(request_id, chart_id, bodies)``; reply ``(request_id, objects, None)`` or
-``(request_id, None, error text)``. The parent and this process run the same code of the same
+Request ``(chart_id, bodies)``; reply ``(chart_id, objects, None)`` or ``(chart_id, None, error
+text)``, in the order the requests came (the parent keeps several in the pipe). The parent and this process run the same code of the same
 checkout, so pickle crosses no trust boundary. Anything else written to stdout (jsii relays
 Node's console there) goes to stderr instead, so it can never corrupt a frame.
 """
@@ -111,11 +111,11 @@ def main(argv: list[str] | None = None) -> int:
         request = read_frame(requests)
         if request is None:
             return 0
-        request_id, chart_id, bodies = request
+        chart_id, bodies = request
         try:
-            reply = (request_id, resolve_chart(app, chart_id, bodies), None)
+            reply = (chart_id, resolve_chart(app, chart_id, bodies), None)
         except Exception:  # reported to the parent, which raises it with the chart's name
-            reply = (request_id, None, traceback.format_exc())
+            reply = (chart_id, None, traceback.format_exc())
         try:
             write_frame(replies, reply)
         except BrokenPipeError:

@@ -12,6 +12,7 @@ written here.
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
 import queue
@@ -30,6 +31,25 @@ class ResolverError(RuntimeError):
     """A resolver could not resolve a chart, or ended before answering."""
 
 
+# Requests a resolver may hold at once. More than one keeps the next chart waiting in its pipe, so
+# it never idles while this process, busy turning answers into YAML in other threads, waits for
+# the GIL (up to the 5 ms switch interval) to send the next one: six one-object charts took 40 ms
+# one at a time, ~15 ms pipelined. Few enough that a resolver that finishes early still finds
+# work left in the shared queue.
+IN_FLIGHT = 4
+
+
+class _Channel:
+    """One resolver process and the charts sent to it that it has not answered yet."""
+
+    def __init__(self, process: subprocess.Popen):
+        self.process = process
+        self.in_flight: collections.deque = collections.deque()
+        self.slots = threading.Semaphore(IN_FLIGHT)
+        self.lock = threading.Lock()
+        self.ended: str | None = None  # set by the reader when the resolver is gone
+
+
 class ResolverPool:
     def __init__(self, workers: int, tmpdir: Path):
         self.workers = max(1, workers)
@@ -41,12 +61,21 @@ class ResolverPool:
         command = [sys.executable, "-O", "-m", "gitops.pipeline.resolver",
                    "--tmpdir", str(tmpdir), "--parent", str(os.getpid())]
         for _ in range(self.workers):
+            # A session of its own: a terminal's Ctrl-C goes to the foreground process group, and
+            # Node (which resets SIGINT to its default at start, src/node.cc ResetSignalHandlers)
+            # would die mid-boot and make jsii print a traceback. This process decides instead:
+            # it kills the resolvers when it stops, and PR_SET_PDEATHSIG covers its own death.
             self._processes.append(subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                                    cwd=PROJECT_ROOT))
+                                                    cwd=PROJECT_ROOT, start_new_session=True))
+        # Per resolver: a writer that sends queued charts (at most IN_FLIGHT unanswered) and a reader
+        # that matches answers to them. Separate threads, so neither pipe can fill up while the
+        # other end waits: the resolver always gets its answers read.
         for process in self._processes:
-            thread = threading.Thread(target=self._serve, args=(process,), name="cdk8s-resolver", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+            channel = _Channel(process)
+            for target in (self._send, self._receive):
+                thread = threading.Thread(target=target, args=(channel,), name="cdk8s-resolver", daemon=True)
+                thread.start()
+                self._threads.append(thread)
 
     def submit(self, chart_id: str, bodies: list[dict]) -> Future:
         future: Future = Future()
@@ -58,16 +87,31 @@ class ResolverPool:
             self._queue.put((future, chart_id, bodies))
         return future
 
-    def _serve(self, process: subprocess.Popen) -> None:
+    def _send(self, channel: "_Channel") -> None:
         while True:
+            channel.slots.acquire()
             item = self._queue.get()
             if item is None:
                 return
             future, chart_id, bodies = item
             if not future.set_running_or_notify_cancel():
+                channel.slots.release()
                 continue
+            with channel.lock:  # the answer may come at once: in the list before the frame is out
+                if channel.ended is None:
+                    channel.in_flight.append((future, chart_id))
+            if channel.ended is not None:  # the reader saw the resolver end: nobody will answer
+                future.set_exception(ResolverError(channel.ended))
+                return
             try:
-                write_frame(process.stdin, (0, chart_id, bodies))
+                write_frame(channel.process.stdin, (chart_id, bodies))
+            except OSError:  # the resolver is gone; the reader reports it for every chart it held
+                return
+
+    def _receive(self, channel: "_Channel") -> None:
+        process = channel.process
+        while True:
+            try:
                 reply = read_frame(process.stdout)
             except OSError:
                 reply = None
@@ -76,34 +120,47 @@ class ResolverPool:
                     code = process.wait(timeout=5)
                 except subprocess.TimeoutExpired:
                     code = None
-                self._fail(future, f"the cdk8s resolver process ended (exit code {code}) while resolving chart "
-                                   f"{chart_id!r}; its error output is above")
+                with channel.lock:
+                    waiting = list(channel.in_flight)
+                    channel.in_flight.clear()
+                    lost = f"chart {waiting[0][1]!r}" if waiting else "no chart"
+                    channel.ended = (f"the cdk8s resolver process ended (exit code {code}) while resolving {lost}; "
+                                     f"its error output is above")
+                for _ in range(IN_FLIGHT):
+                    channel.slots.release()  # a writer waiting for a slot goes on and finds the end
+                self._fail([future for future, _ in waiting], channel.ended)
                 return
-            _, objects, error = reply
-            if error is not None:
+            with channel.lock:
+                future, chart_id = channel.in_flight.popleft()  # answers come in the order asked
+            channel.slots.release()
+            answered_id, objects, error = reply
+            if answered_id != chart_id:
+                future.set_exception(ResolverError(f"resolver answered chart {answered_id!r} for {chart_id!r}"))
+            elif error is not None:
                 future.set_exception(ResolverError(f"cdk8s could not resolve chart {chart_id!r}:\n{error}"))
             else:
                 future.set_result(objects)
 
-    def _fail(self, future: Future, message: str) -> None:
-        """A resolver is gone: this chart and every chart still queued fail with ``message``."""
+    def _fail(self, futures: list[Future], message: str) -> None:
+        """A resolver is gone: these charts and every chart still queued fail with ``message``."""
         with self._lock:
             self._broken = message
-        future.set_exception(ResolverError(message))
+        for future in futures:
+            future.set_exception(ResolverError(message))
         while True:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 return
             if item is None:
-                self._queue.put(None)  # another thread's stop signal
+                self._queue.put(None)  # a writer's stop signal
                 return
             if item[0].set_running_or_notify_cancel():
                 item[0].set_exception(ResolverError(message))
 
     def close(self) -> None:
         """Stop every resolver now (their Node processes die with them) and reap them."""
-        for _ in self._threads:
+        for _ in self._processes:
             self._queue.put(None)
         for process in self._processes:
             with contextlib.suppress(OSError):
