@@ -8,7 +8,20 @@
 `gitops schemas import|update|check` (gitops/commands/schemas.py) is the command line;
 `gitops validate` reads the folder by default (gitops.validate.default_schema_locations).
 """
-from .lock import read_lock, verify
-from .store import PACKAGE_SCHEMAS, apply_imports, import_sources, schema_dir, update
+from __future__ import annotations
 
-__all__ = ["PACKAGE_SCHEMAS", "apply_imports", "import_sources", "read_lock", "schema_dir", "update", "verify"]
+import importlib
+
+# Loaded on first use (PEP 562): every synth reaches lock.py (charts/addons.py names each add-on's
+# CRD project), while store.py pulls in sources.py's network code (urllib.request, http.client,
+# ssl, email: 46 ms of imports) that only the schemas commands and validate need.
+_HOME = {"read_lock": "lock", "verify": "lock", "PACKAGE_SCHEMAS": "store", "apply_imports": "store",
+         "import_sources": "store", "schema_dir": "store", "update": "store"}
+
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str):
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)

@@ -12,10 +12,7 @@ from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-
-from jsonschema import Draft202012Validator, ValidationError
-from jsonschema import validators as jsonschema_validators
-from referencing import Registry, Resource
+from typing import TYPE_CHECKING
 
 from .compiled_schema import compiled_validator
 from .conventions import ENVIRONMENTS_DIR, INVENTORY_DIR
@@ -32,8 +29,11 @@ from .model import (
 from .model import ArgoCDSettings, SyncWindow
 from .model import ExternalEgress, Unauthenticated
 from .model import CanaryStep, DeliverySettings
-from .schema_errors import describe, missing_field, most_specific, short, unknown_fields, unknown_fields_message
+from .schema_errors import short
 from .yamlsource import SourceDoc, load_yaml
+
+if TYPE_CHECKING:  # imported by validators(), on the failure path only
+    from jsonschema import Draft202012Validator
 
 
 
@@ -92,21 +92,27 @@ def _ecma_regex(pattern: str) -> re.Pattern:
 
 
 def _pattern(validator, pattern, instance, schema):
+    from jsonschema import ValidationError
+
     if validator.is_type(instance, "string") and not _ecma_regex(pattern).search(instance):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-_Validator = jsonschema_validators.extend(Draft202012Validator, {"pattern": _pattern})
-
-
 @lru_cache(maxsize=None)
 def validators() -> tuple[Draft202012Validator, Draft202012Validator]:
+    """The explaining validators (jsonschema), built only when a document fails the compiled check:
+    importing jsonschema (attrs, referencing) costs ~50 ms that a valid checkout never needs."""
+    from jsonschema import Draft202012Validator
+    from jsonschema import validators as jsonschema_validators
+    from referencing import Registry, Resource
+
+    explaining = jsonschema_validators.extend(Draft202012Validator, {"pattern": _pattern})
     component, environment = _schema("component.schema.json"), _schema("environment.schema.json")
     registry = Registry().with_resources([
         ("component.schema.json", Resource.from_contents(component)),
         ("https://meetinity.dev/schemas/component.schema.json", Resource.from_contents(component)),
     ])
-    return (_Validator(component, registry=registry), _Validator(environment, registry=registry))
+    return (explaining(component, registry=registry), explaining(environment, registry=registry))
 
 
 def _bundled(schema: dict, external: dict, prefix: str) -> dict:
@@ -150,9 +156,12 @@ def schema_valid(data, kind: str) -> bool:
         return False
 
 
-def _schema_problems(doc: SourceDoc, validator: Draft202012Validator, kind: str) -> list[Problem]:
+def _schema_problems(doc: SourceDoc, kind: str) -> list[Problem]:
     if schema_valid(doc.data, kind):
         return []
+    from .schema_errors import describe, missing_field, most_specific, unknown_fields, unknown_fields_message
+
+    validator = validators()[0 if kind == "component" else 1]
     problems = []
     for err in sorted(validator.iter_errors(doc.data), key=lambda e: (list(map(str, e.absolute_path)), e.message)):
         err = most_specific(err)  # the cause of a oneOf/anyOf failure, not "one of the forms"
@@ -388,11 +397,9 @@ def load_platform(root: Path | str = ".") -> Platform:
     """Load and validate every input file under ``root``. Raises InputError listing all problems."""
     root = Path(root)
     problems: list[Problem] = []
-    comp_validator, env_validator = validators()
-
     broken: set[str] = set()  # files that failed: do not cascade "unknown component" errors from them
 
-    def read(folder: str, validator, kind: str) -> list[SourceDoc]:
+    def read(folder: str, kind: str) -> list[SourceDoc]:
         docs = []
         files = _yaml_files(root / folder)
         if not files:
@@ -414,7 +421,7 @@ def load_platform(root: Path | str = ".") -> Platform:
                 problems.append(Problem(rel, "(document)", f"expected a mapping, found {short(doc.data)}", 1))
                 broken.add(path.stem)
                 continue
-            errs = string_problems(doc) or _schema_problems(doc, validator, kind)
+            errs = string_problems(doc) or _schema_problems(doc, kind)
             if errs:
                 problems.extend(errs)
                 broken.add(path.stem)
@@ -425,8 +432,8 @@ def load_platform(root: Path | str = ".") -> Platform:
             docs.append(doc)
         return docs
 
-    comp_docs = read(INVENTORY_DIR, comp_validator, "component")
-    env_docs = read(ENVIRONMENTS_DIR, env_validator, "environment")
+    comp_docs = read(INVENTORY_DIR, "component")
+    env_docs = read(ENVIRONMENTS_DIR, "environment")
     components = {d.data["name"]: _component(d.data, d.file) for d in comp_docs}
     problems.extend(_check_components(comp_docs, components, broken))
     environments = _with_production({d.data["name"]: _environment(d.data, d.file, components) for d in env_docs})

@@ -10,8 +10,10 @@ tag: "a pinned tag (vX.Y.Z or sha-<7>)"); otherwise the pattern itself is quoted
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
-from jsonschema.exceptions import ValidationError
+if TYPE_CHECKING:  # jsonschema loads only when something failed (gitops/inputs/load.py validators)
+    from jsonschema.exceptions import ValidationError
 
 # Bounds in words, by keyword: (phrase, unit) -> "expected at least 1 item".
 _BOUNDS = {
