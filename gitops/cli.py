@@ -93,6 +93,7 @@ class SafeInterrupts:
     def __init__(self) -> None:
         self.interrupted = False
         self._since: float | None = None
+        self._retrying = False  # the alarm is ours while a deferred interrupt waits
         self._previous: dict[int, object] = {}
 
     def __enter__(self) -> "SafeInterrupts":
@@ -103,18 +104,29 @@ class SafeInterrupts:
 
     def __exit__(self, *exc) -> None:
         if self._previous:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            if self._retrying:
+                signal.setitimer(signal.ITIMER_REAL, 0)
             for signum, handler in self._previous.items():
                 signal.signal(signum, handler)
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if signum == signal.SIGINT:
-            self.interrupted = True
-            if self._since is None:
-                self._since = time.monotonic()
-        elif not self.interrupted:
-            return  # an alarm nobody asked for
+        if signum == signal.SIGALRM:
+            if not self._retrying:  # not our alarm: whoever set it gets it
+                previous = self._previous.get(signal.SIGALRM)
+                if callable(previous):
+                    previous(signum, frame)
+                return
+            # The retry goes through SIGINT again rather than raising here, so whatever handles
+            # SIGINT now decides: crashsafe.signals_deferred, entered meanwhile, holds it back
+            # until its swaps are done instead of having them torn by this alarm.
+            self._retrying = False
+            signal.raise_signal(signal.SIGINT)
+            return
+        self.interrupted = True
+        if self._since is None:
+            self._since = time.monotonic()
         if inside_import(frame) and time.monotonic() - self._since < GIVE_UP_S:
+            self._retrying = True
             signal.setitimer(signal.ITIMER_REAL, RETRY_S)
             return
         raise KeyboardInterrupt
@@ -149,10 +161,13 @@ class LazyGroup(click.Group):
                 if not ctrl_c.interrupted:
                     raise
         click.echo("\ninterrupted: stopped before finishing; re-run the command", err=True)
-        # The command's own clean-up (locks, temp folders, child processes) ran while the
-        # KeyboardInterrupt unwound. Interpreter shutdown would now join every non-daemon thread,
-        # and a thread still rendering, or blocked on a lock the interrupt left held (SafeInterrupts
-        # above explains how an import can), only delays or hangs the exit. Flush and leave at once.
+        if not ctrl_c.interrupted:  # a KeyboardInterrupt raised by code (e.g. click's test runner)
+            sys.exit(EXIT_INTERRUPTED)
+        # A real SIGINT. The command's own clean-up (locks, temp folders, child processes) ran
+        # while the KeyboardInterrupt unwound. Interpreter shutdown would now join every non-daemon
+        # thread, and a thread still rendering, or blocked on a lock the interrupt left held
+        # (SafeInterrupts above explains how an import can), only delays or hangs the exit.
+        # Flush and leave at once.
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(EXIT_INTERRUPTED)

@@ -45,7 +45,7 @@ def test_sigint_exits_130_with_one_line(mini, module, function, args):
 
 
 LEAKED_IMPORT_LOCK = """
-import _imp, sys, threading
+import _imp, os, signal, sys, threading, time
 import click
 from gitops import cli
 
@@ -56,7 +56,8 @@ def stuck():
     _imp.acquire_lock()
     # ...while a worker thread imports (synth renders in threads; charts import lazily).
     threading.Thread(target=__import__, args=("xml.dom.minidom",)).start()
-    raise KeyboardInterrupt
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(30)
 
 cli.COMMAND_MODULES["stuck"] = "unused"
 cli.load_command = lambda name: stuck
@@ -134,3 +135,31 @@ def test_inside_import_sees_importlib_frames_only_during_an_import(tmp_path):
         sys.path.remove(str(tmp_path))
         sys.modules.pop("frame_probe", None)
     assert not inside_import(sys._getframe())
+
+
+DEFERRED_SWAPS = """
+import sys, time
+from gitops.cli import SafeInterrupts
+from gitops.pipeline import crashsafe
+sys.path.insert(0, {folder!r})
+state = []
+with SafeInterrupts():
+    try:
+        import slow_module                      # Ctrl-C inside the import: deferred, retry armed
+        with crashsafe.signals_deferred():      # entered before the retry fires
+            state.append("swap 1")
+            time.sleep(0.2)
+            state.append("swap 2")
+        time.sleep(5)
+    except KeyboardInterrupt:
+        state.append("interrupted")
+print(state)
+"""
+
+
+def test_a_deferred_ctrl_c_waits_for_swaps_that_began_meanwhile(tmp_path):
+    """The retry re-sends SIGINT, so crashsafe.signals_deferred holds it back like any other."""
+    (tmp_path / "slow_module.py").write_text(SLOW_IMPORT.format(body="time.sleep(0.005)"))
+    proc = subprocess.run([sys.executable, "-c", DEFERRED_SWAPS.format(folder=str(tmp_path))],
+                          capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert proc.stdout.strip() == "['swap 1', 'swap 2', 'interrupted']", proc.stderr

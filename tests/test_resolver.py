@@ -137,3 +137,68 @@ def test_launcher_ends_quietly_when_the_host_is_gone(tmp_path):
     assert proc.wait(timeout=60) == 0
     assert proc.stderr.read() == b""
     proc.stderr.close()
+
+
+def test_a_chart_that_cannot_be_sent_fails_alone(pool):
+    with pytest.raises(ResolverError, match="'unpicklable' could not be sent to cdk8s"):
+        pool.submit("unpicklable", [{**CONFIGMAP, "data": {"k": lambda: None}}]).result(timeout=60)
+    assert pool.submit("after", [CONFIGMAP]).result(timeout=60) == [CONFIGMAP]
+
+
+def test_a_chart_submitted_while_the_pool_fails_is_answered_not_lost(tmp_path):
+    """submit() racing the reader's _fail(): the chart is queued before the pool is marked broken
+    (and then drained with the error) or refused at once; never left waiting forever.
+
+    The submitting thread is held for 0.5 s right after it leaves the pool's lock, which is where
+    a thread switch would let the reader fail the pool and drain the queue in between."""
+    import queue
+    import threading
+    import time
+
+    from gitops.pipeline import resolver_pool as rp
+
+    class Gone:  # a resolver whose stdin is closed and whose stdout ends after 0.1 s
+        class stdin:
+            @staticmethod
+            def write(data):
+                raise BrokenPipeError(32, "gone")
+
+            @staticmethod
+            def flush():
+                pass
+
+        class stdout:
+            @staticmethod
+            def read(n):
+                time.sleep(0.1)
+                return b""
+
+        @staticmethod
+        def wait(timeout=None):
+            return -9
+
+    class SwitchAfterRelease:
+        def __init__(self):
+            self._lock = threading.Lock()
+
+        def __enter__(self):
+            self._lock.acquire()
+
+        def __exit__(self, *exc):
+            self._lock.release()
+            if threading.current_thread().name == "late-render":
+                time.sleep(0.5)
+
+    pool = rp.ResolverPool.__new__(rp.ResolverPool)
+    pool._queue, pool._broken, pool._lock = queue.SimpleQueue(), None, SwitchAfterRelease()
+    channel = rp._Channel(Gone())
+    first = pool.submit("first", [])
+    for target in (pool._send, pool._receive):
+        threading.Thread(target=target, args=(channel,), daemon=True).start()
+    late = []
+    submitter = threading.Thread(target=lambda: late.append(pool.submit("late", [])), name="late-render")
+    submitter.start()
+    submitter.join()
+    for future in (first, late[0]):
+        with pytest.raises(ResolverError, match="ended"):
+            future.result(timeout=5)

@@ -79,12 +79,12 @@ class ResolverPool:
 
     def submit(self, chart_id: str, bodies: list[dict]) -> Future:
         future: Future = Future()
-        with self._lock:
+        with self._lock:  # queued under the lock: a _fail() that marks the pool broken drains it after
             broken = self._broken
+            if broken is None:
+                self._queue.put((future, chart_id, bodies))
         if broken is not None:
             future.set_exception(ResolverError(broken))
-        else:
-            self._queue.put((future, chart_id, bodies))
         return future
 
     def _send(self, channel: "_Channel") -> None:
@@ -98,22 +98,30 @@ class ResolverPool:
                 channel.slots.release()
                 continue
             with channel.lock:  # the answer may come at once: in the list before the frame is out
-                if channel.ended is None:
+                ended = channel.ended
+                if ended is None:
                     channel.in_flight.append((future, chart_id))
-            if channel.ended is not None:  # the reader saw the resolver end: nobody will answer
-                future.set_exception(ResolverError(channel.ended))
+            if ended is not None:  # the reader saw the resolver end: nobody will answer
+                future.set_exception(ResolverError(ended))
                 return
             try:
                 write_frame(channel.process.stdin, (chart_id, bodies))
             except OSError:  # the resolver is gone; the reader reports it for every chart it held
                 return
+            except Exception as exc:  # the bodies could not be pickled: nothing was sent
+                with channel.lock:
+                    channel.in_flight.remove((future, chart_id))
+                channel.slots.release()
+                future.set_exception(ResolverError(f"chart {chart_id!r} could not be sent to cdk8s: {exc!r}"))
 
     def _receive(self, channel: "_Channel") -> None:
         process = channel.process
         while True:
             try:
                 reply = read_frame(process.stdout)
-            except OSError:
+            except Exception:  # a broken pipe, or a frame that does not unpickle: the channel is lost
+                with contextlib.suppress(OSError):
+                    process.kill()
                 reply = None
             if reply is None:  # end of file: the resolver is exiting, or was killed
                 try:
