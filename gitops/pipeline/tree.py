@@ -14,13 +14,28 @@ from pathlib import Path
 
 
 def read_tree(folder: Path) -> dict[str, bytes]:
-    if not folder.is_dir():
-        return {}
-    out = {}
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            out[path.relative_to(folder).as_posix()] = path.read_bytes()
-    return out
+    """{path relative to ``folder``: bytes} of every file below it, in path order.
+
+    Like ``sorted(folder.rglob("*"))`` with ``is_file()`` (symlinked folders are not entered,
+    symlinked files are read), through os.scandir: synth reads every current tree on each run,
+    ~500 files, and pathlib cost ~60 us per file of it.
+    """
+    out: dict[str, bytes] = {}
+    pending = [(os.fspath(folder), "")]
+    while pending:
+        directory, prefix = pending.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            rel = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                pending.append((entry.path, rel + "/"))
+            elif entry.is_file():
+                with open(entry.path, "rb") as fh:
+                    out[rel] = fh.read()
+    return {rel: out[rel] for rel in sorted(out, key=lambda rel: rel.split("/"))}
 
 
 @dataclass
