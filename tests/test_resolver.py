@@ -202,3 +202,33 @@ def test_a_chart_submitted_while_the_pool_fails_is_answered_not_lost(tmp_path):
     for future in (first, late[0]):
         with pytest.raises(ResolverError, match="ended"):
             future.result(timeout=5)
+
+
+def test_a_synth_that_renders_nothing_leaves_no_prestarted_resolver(tmp_path):
+    """`gitops synth` starts a resolver before it knows whether anything changed: a cache hit or an
+    input error kills it and removes its temp folder."""
+    from .test_synth_crash import _processes_mentioning
+
+    root = copy_inputs(MINI, tmp_path / "mini")
+    run_gitops(root, "synth", check=True)
+    hit = run_gitops(root, "synth", check=True)
+    assert "unchanged" in hit.stdout
+    refused = run_gitops(root, "synth", "--env", "no-such-env")
+    assert refused.returncode == 2, refused.stderr
+    assert not (root / ".cache/synth-tmp").exists()
+    assert _processes_mentioning(str(root)) == []
+
+
+def test_only_folders_of_dead_runs_are_cleaned(tmp_path):
+    from gitops.pipeline import crashsafe
+
+    base = tmp_path / crashsafe.TMP_DIR
+    dead, alive = base / "999999999", base / str(os.getppid())  # no such pid / the process that runs pytest
+    for folder in (dead, alive):
+        (folder / "jsii").mkdir(parents=True)
+    (base / "stray-file").write_text("x")
+    crashsafe.clean_stale_tmpdirs(tmp_path)
+    assert sorted(p.name for p in base.iterdir()) == [alive.name]
+    own = crashsafe.run_tmpdir(tmp_path)
+    crashsafe.remove_tmpdir(tmp_path)
+    assert not own.exists() and alive.exists()  # another live run's folder stays, and so its parent

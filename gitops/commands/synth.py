@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import click
 
-from ..pipeline.synth import synth as run_synth
 from .common import EXIT_FINDINGS, emit_json, format_option, handle_errors, progress, root_of
 
 
@@ -28,8 +28,19 @@ def synth_command(ctx, envs, services, check, no_cache, jobs, fmt):
     generated file is stale, missing or extra.
     """
     started = time.perf_counter()
-    result = run_synth(root_of(ctx), list(envs) or None, check=check, no_cache=no_cache, jobs=jobs,
-                       progress=None if fmt == "json" else progress, services=list(services) or None)
+    root = Path(root_of(ctx))
+    # Node boots in a resolver while the rest of the pipeline is imported and the inputs load.
+    from ..pipeline import crashsafe, resolver_pool
+
+    resolver_pool.prestart(root)
+    try:
+        from ..pipeline.synth import synth as run_synth
+
+        result = run_synth(root, list(envs) or None, check=check, no_cache=no_cache, jobs=jobs,
+                           progress=None if fmt == "json" else progress, services=list(services) or None)
+    finally:
+        resolver_pool.discard_prestarted()  # the run failed before the synth lock (or took it)
+        crashsafe.remove_tmpdir(root)
     elapsed = time.perf_counter() - started
     if check:
         stale = {tree: diff.lines() for tree, diff in result.drift.items() if not diff.clean}

@@ -7,8 +7,9 @@
   (man 2 prctl; Linux only, elsewhere resolvers still exit when their request pipe closes).
 - ``signals_deferred``: SIGINT/SIGTERM held back while the swaps run, so an interrupt leaves
   dist/ wholly old (before the swaps) or wholly new (after them), then exits 130.
-- ``private_tmpdir``: the folder resolvers use as TMPDIR, removed after the run and, after a
-  kill -9, at the start of the next one (jsii writes its runtime and assemblies there).
+- ``run_tmpdir``: the folder a run's resolvers use as TMPDIR (jsii writes its runtime and
+  assemblies there), one per process; removed after the run and, after a kill -9, by the next
+  run that takes the lock (``clean_stale_tmpdirs``).
 """
 from __future__ import annotations
 
@@ -133,13 +134,51 @@ def signals_deferred(signums=(signal.SIGINT, signal.SIGTERM)):
             signal.raise_signal(signum)
 
 
-def private_tmpdir(root: Path) -> Path:
-    """A fresh, empty folder for this run's worker temp files (under the lock: nobody else uses it)."""
-    folder = root / TMP_DIR
-    shutil.rmtree(folder, ignore_errors=True)
+def run_tmpdir(root: Path) -> Path:
+    """This process's folder for its resolvers' temp files: ``.cache/synth-tmp/<pid>``.
+
+    One per process, not one per checkout: `gitops synth` starts a resolver before it takes the
+    synth lock (gitops/pipeline/resolver_pool.py ``prestart``), so the lock holder's clean-up must
+    leave the folders of live processes alone (``clean_stale_tmpdirs``).
+    """
+    folder = root / TMP_DIR / str(os.getpid())
+    for _ in range(3):  # another process may remove the empty parent between the two mkdirs
+        with contextlib.suppress(FileNotFoundError):
+            folder.mkdir(parents=True, exist_ok=True)
+            return folder
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 
+def clean_stale_tmpdirs(root: Path) -> None:
+    """Under the lock: remove what killed runs left in ``.cache/synth-tmp`` (folders of dead processes)."""
+    base = root / TMP_DIR
+    try:
+        entries = list(os.scandir(base))
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for entry in entries:
+        if entry.name.isdigit() and _alive(int(entry.name)):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, another user's
+        return True
+    return True
+
+
 def remove_tmpdir(root: Path) -> None:
-    shutil.rmtree(root / TMP_DIR, ignore_errors=True)
+    """Remove this process's folder, and ``.cache/synth-tmp`` itself once no run uses it."""
+    shutil.rmtree(root / TMP_DIR / str(os.getpid()), ignore_errors=True)
+    with contextlib.suppress(OSError):
+        (root / TMP_DIR).rmdir()

@@ -19,10 +19,15 @@ import queue
 import subprocess
 import sys
 import threading
-from concurrent.futures import Future
 from pathlib import Path
 
-from .resolver import read_frame, write_frame
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+# concurrent.futures (logging) and the wire format (pickle, argparse) load with the first pool,
+# not with ``prestart``: `gitops synth` starts its first resolver before anything heavy is imported.
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,23 +55,74 @@ class _Channel:
         self.ended: str | None = None  # set by the reader when the resolver is gone
 
 
+def start_resolver(tmpdir: Path) -> subprocess.Popen:
+    command = [sys.executable, "-O", "-m", "gitops.pipeline.resolver",
+               "--tmpdir", str(tmpdir), "--parent", str(os.getpid())]
+    # A session of its own: a terminal's Ctrl-C goes to the foreground process group, and Node
+    # (which resets SIGINT to its default at start, src/node.cc ResetSignalHandlers) would die
+    # mid-boot and make jsii print a traceback. This process decides instead: it kills the
+    # resolvers when it stops, and PR_SET_PDEATHSIG covers its own death.
+    return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=PROJECT_ROOT,
+                            start_new_session=True)
+
+
+# Resolvers started by ``prestart`` that no pool has taken yet, with their temp folders.
+_PRESTARTED: list[tuple[subprocess.Popen, Path]] = []
+
+
+def prestart(root: Path) -> None:
+    """Start one resolver now, first thing in `gitops synth`, for the pool the run creates later.
+
+    Node then boots while this process imports the pipeline, takes the synth lock, hashes the
+    inputs and loads them (~30 ms earlier than the pool could start it). A run that renders
+    nothing, or fails first, kills it again (``discard_prestarted``).
+    """
+    from .crashsafe import run_tmpdir
+
+    tmpdir = run_tmpdir(Path(root))
+    _PRESTARTED.append((start_resolver(tmpdir), tmpdir))
+
+
+def discard_prestarted() -> None:
+    """Kill and reap every prestarted resolver no pool took (idempotent)."""
+    while _PRESTARTED:
+        process, _ = _PRESTARTED.pop()
+        with contextlib.suppress(OSError):
+            process.kill()
+        process.wait()
+        for stream in (process.stdin, process.stdout):
+            with contextlib.suppress(OSError):
+                stream.close()
+
+
+def _take_prestarted(tmpdir: Path, most: int) -> list[subprocess.Popen]:
+    taken = [process for process, folder in _PRESTARTED if folder == tmpdir][:most]
+    _PRESTARTED[:] = [(p, f) for p, f in _PRESTARTED if p not in taken]
+    return taken
+
+
+def _write_frame(stream, message) -> None:
+    from .resolver import write_frame
+
+    write_frame(stream, message)
+
+
+def _read_frame(stream):
+    from .resolver import read_frame
+
+    return read_frame(stream)
+
+
 class ResolverPool:
     def __init__(self, workers: int, tmpdir: Path):
         self.workers = max(1, workers)
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._broken: str | None = None
         self._lock = threading.Lock()
-        self._processes: list[subprocess.Popen] = []
         self._threads: list[threading.Thread] = []
-        command = [sys.executable, "-O", "-m", "gitops.pipeline.resolver",
-                   "--tmpdir", str(tmpdir), "--parent", str(os.getpid())]
-        for _ in range(self.workers):
-            # A session of its own: a terminal's Ctrl-C goes to the foreground process group, and
-            # Node (which resets SIGINT to its default at start, src/node.cc ResetSignalHandlers)
-            # would die mid-boot and make jsii print a traceback. This process decides instead:
-            # it kills the resolvers when it stops, and PR_SET_PDEATHSIG covers its own death.
-            self._processes.append(subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                                    cwd=PROJECT_ROOT, start_new_session=True))
+        self._processes: list[subprocess.Popen] = _take_prestarted(Path(tmpdir), self.workers)
+        while len(self._processes) < self.workers:
+            self._processes.append(start_resolver(tmpdir))
         # Per resolver: a writer that sends queued charts (at most IN_FLIGHT unanswered) and a reader
         # that matches answers to them. Separate threads, so neither pipe can fill up while the
         # other end waits: the resolver always gets its answers read.
@@ -78,6 +134,8 @@ class ResolverPool:
                 self._threads.append(thread)
 
     def submit(self, chart_id: str, bodies: list[dict]) -> Future:
+        from concurrent.futures import Future
+
         future: Future = Future()
         with self._lock:  # queued under the lock: a _fail() that marks the pool broken drains it after
             broken = self._broken
@@ -105,7 +163,7 @@ class ResolverPool:
                 future.set_exception(ResolverError(ended))
                 return
             try:
-                write_frame(channel.process.stdin, (chart_id, bodies))
+                _write_frame(channel.process.stdin, (chart_id, bodies))
             except OSError:  # the resolver is gone; the reader reports it for every chart it held
                 return
             except Exception as exc:  # the bodies could not be pickled: nothing was sent
@@ -118,7 +176,7 @@ class ResolverPool:
         process = channel.process
         while True:
             try:
-                reply = read_frame(process.stdout)
+                reply = _read_frame(process.stdout)
             except Exception:  # a broken pipe, or a frame that does not unpickle: the channel is lost
                 with contextlib.suppress(OSError):
                     process.kill()

@@ -32,7 +32,7 @@ from . import crashsafe
 from ..errors import InputError, Problem
 from ..inputs.conventions import ENVIRONMENTS_DIR, INVENTORY_DIR
 from .outputs import ENV_FILES, ENV_TREES, GLOBAL_FILES, resolve_renderer
-from .resolver_pool import ResolverPool
+from .resolver_pool import ResolverPool, discard_prestarted
 from .tree import (STAGING_PREFIX, TreeDiff, clean_file_leftovers, clean_leftovers, compare_tree, read_tree,
                    stage_tree, swap_in, write_file_atomic)
 
@@ -181,10 +181,12 @@ def synth(root: Path | str = ".", envs: list[str] | None = None, *, check: bool 
     with crashsafe.SynthLock(root, progress):
         if not check:
             _clean_leftovers(root, known)
-        tmpdir = crashsafe.private_tmpdir(root)
+        crashsafe.clean_stale_tmpdirs(root)
+        tmpdir = crashsafe.run_tmpdir(root)
         try:
             return _synth_locked(root, known, envs, check, no_cache, jobs, progress, services, tmpdir)
         finally:
+            discard_prestarted()  # started for a run that turned out to render nothing, or failed
             crashsafe.remove_tmpdir(root)
 
 
