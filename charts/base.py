@@ -258,5 +258,16 @@ def emit(chart: PendingChart, body: dict) -> None:
     chart.bodies.append(body)
 
 
+def chart_id(*parts: str) -> str:
+    """A chart's id from its parts, e.g. ``chart_id("prod", "component", "web")``.
+
+    Dot-separated: environment and component names are DNS labels, which have no dots, so two
+    different charts never share an id (the chart memo keeps one file per id; a shared one only
+    costs speed, as both charts keep replacing it, but "prod-eu"+"web" and "prod"+"eu-web", or a
+    component named "argocd", would otherwise do exactly that).
+    """
+    return ".".join(parts)
+
+
 def new_chart(chart_id: str) -> PendingChart:
     return PendingChart(chart_id)

@@ -30,10 +30,10 @@ def kustomization(files: list[str]) -> bytes:
 def render_argocd_objects(platform: Platform, env: Environment) -> tuple[list[dict], list[dict]]:
     """(top-level objects, ClusterIssuers), resolved through cdk8s."""
     from charts.argocd import ISSUERS_DIR, ArgoCDEnvironment
-    from charts.base import new_chart, resolve_charts
+    from charts.base import chart_id, new_chart, resolve_charts
 
-    chart = new_chart(f"{env.name}-argocd")
-    issuers = new_chart(f"{env.name}-argocd-{ISSUERS_DIR}")
+    chart = new_chart(chart_id(env.name, "argocd"))
+    issuers = new_chart(chart_id(env.name, "argocd", ISSUERS_DIR))
     ArgoCDEnvironment(chart, issuers, platform, env)
     top, issued = resolve_charts([chart, issuers])
     return top, issued

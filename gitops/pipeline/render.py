@@ -19,20 +19,20 @@ def object_filename(obj: dict) -> str:
 
 def _environment_charts(platform: Platform, env: Environment, only: set[str] | None) -> dict:
     """{folder: PendingChart} for the environment (``only``: just these components' folders)."""
-    from charts.base import new_chart
+    from charts.base import chart_id, new_chart
     from charts.component import build_component
     from charts.context import ComponentContext
     from charts.platform import PlatformLayer
 
     charts = {}
     if only is None or PLATFORM_DIR in only:
-        chart = new_chart(f"{env.name}-{PLATFORM_DIR}")
+        chart = new_chart(chart_id(env.name, PLATFORM_DIR))
         PlatformLayer(chart, env)
         charts[PLATFORM_DIR] = chart
     for component in platform.enabled_components(env):
         if only is not None and component.name not in only:
             continue
-        chart = new_chart(f"{env.name}-{component.name}")
+        chart = new_chart(chart_id(env.name, "component", component.name))
         build_component(chart, ComponentContext.of(platform, env, component))
         charts[component.name] = chart
     return charts
