@@ -232,3 +232,17 @@ def test_only_folders_of_dead_runs_are_cleaned(tmp_path):
     own = crashsafe.run_tmpdir(tmp_path)
     crashsafe.remove_tmpdir(tmp_path)
     assert not own.exists() and alive.exists()  # another live run's folder stays, and so its parent
+
+
+def test_synth_with_the_default_root_adopts_its_prestarted_resolver(tmp_path):
+    """`make synth` runs `gitops synth` in the checkout, with --root left at ".": the prestarted
+    resolver must get an absolute temp folder (Node refuses a relative one) and be the one used."""
+    from .conftest import GITOPS
+
+    root = copy_inputs(MINI, tmp_path / "mini")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([*GITOPS, "synth", "--no-cache", "--jobs", "1"], cwd=root, capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and "Error" not in proc.stderr, proc.stderr
+    assert (root / "dist").is_dir() and not (root / ".cache/synth-tmp").exists()

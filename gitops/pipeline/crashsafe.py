@@ -141,7 +141,10 @@ def run_tmpdir(root: Path) -> Path:
     synth lock (gitops/pipeline/resolver_pool.py ``prestart``), so the lock holder's clean-up must
     leave the folders of live processes alone (``clean_stale_tmpdirs``).
     """
-    folder = root / TMP_DIR / str(os.getpid())
+    # Absolute: the resolver runs in the project folder, and Node refuses a relative TMPDIR
+    # (createRequire in jsii's kernel: "must be ... an absolute path string"). Resolved, so the
+    # prestarted resolver's folder and the one synth asks for compare equal however --root was given.
+    folder = Path(root).resolve() / TMP_DIR / str(os.getpid())
     for _ in range(3):  # another process may remove the empty parent between the two mkdirs
         with contextlib.suppress(FileNotFoundError):
             folder.mkdir(parents=True, exist_ok=True)
@@ -179,6 +182,7 @@ def _alive(pid: int) -> bool:
 
 def remove_tmpdir(root: Path) -> None:
     """Remove this process's folder, and ``.cache/synth-tmp`` itself once no run uses it."""
-    shutil.rmtree(root / TMP_DIR / str(os.getpid()), ignore_errors=True)
+    base = Path(root).resolve() / TMP_DIR
+    shutil.rmtree(base / str(os.getpid()), ignore_errors=True)
     with contextlib.suppress(OSError):
-        (root / TMP_DIR).rmdir()
+        base.rmdir()
