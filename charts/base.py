@@ -205,7 +205,7 @@ class Resolution:
     def result(self) -> list[dict]:
         if self._objects is None:
             resolved = self.future.result()
-            if self._memo is None or self._keys is None:
+            if self._memo is None:
                 self._objects = resolved
             else:
                 missing_keys = [key for key in self._keys if key not in self._known]

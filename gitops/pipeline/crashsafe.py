@@ -145,11 +145,11 @@ def run_tmpdir(root: Path) -> Path:
     # (createRequire in jsii's kernel: "must be ... an absolute path string"). Resolved, so the
     # prestarted resolver's folder and the one synth asks for compare equal however --root was given.
     folder = Path(root).resolve() / TMP_DIR / str(os.getpid())
-    for _ in range(3):  # another process may remove the empty parent between the two mkdirs
+    for _ in range(2):  # another run's remove_tmpdir may rmdir the empty parent in between
         with contextlib.suppress(FileNotFoundError):
             folder.mkdir(parents=True, exist_ok=True)
             return folder
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)  # a third time, and any error now is real
     return folder
 
 
