@@ -21,19 +21,14 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@# The cdk8s resolver processes run `python -O` (gitops/pipeline/resolver.py); pip writes only
-	@# non-optimized bytecode, so without this each would compile jsii and cdk8s from source
-	@# (gitops/ and charts/: the bytecode target).
-	$(BIN)/python -O -m compileall -q -j0 $$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))') >/dev/null
 	@touch $@
 
 # Where Python runs with PYTHONDONTWRITEBYTECODE (this machine sets it), nothing keeps compiled
 # modules: every `gitops` run would compile gitops/ and charts/ from source, 0.1-0.17 s of a
-# 0.5 s re-synth (measured). Compiled here, for `python` and for the resolvers' `python -O`;
-# cheap when nothing changed (compileall compares modification times).
+# 0.5 s re-synth (measured). Compiled here; cheap when nothing changed (compileall compares
+# modification times).
 bytecode: deps
 	@$(BIN)/python -m compileall -q -j0 gitops charts >/dev/null
-	@$(BIN)/python -O -m compileall -q -j0 gitops charts >/dev/null
 
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

@@ -8,9 +8,12 @@ object into their chart, and the chart resolves them all in a single ``to_json``
 
 ``new_chart`` returns a ``PendingChart``: constructs ``emit`` into it exactly as into a
 cdk8s Chart. ``resolve_charts`` then has cdk8s resolve the charts: ``resolve_chart`` creates a
-cdk8s Chart in a cdk8s App with one ApiObject per body and returns ``chart.to_json()``. During
-`gitops synth` that happens in resolver processes (gitops/pipeline/resolver.py) that booted Node
-while the inputs loaded; elsewhere (tests, one-off renders) in this process.
+cdk8s Chart in a cdk8s App with one ApiObject per body (metadata as its props, every other
+top-level field as a JSON patch) and returns ``chart.to_json()``. During `gitops synth` the same
+construct calls run in Node (gitops/pipeline/resolver.js, one request per chart instead of jsii's
+3-4 round trips per object), in a resolver that booted while the inputs loaded; elsewhere (tests,
+one-off renders) here, through cdk8s's Python bindings. Both load the same cdk8s code (the
+JavaScript the cdk8s Python package embeds) and give the same objects (tests/test_resolver.py).
 
 With a ``ChartMemo`` configured (plain ``gitops synth``), an object whose body, chart id and
 generator code are byte-identical to one cdk8s resolved before is answered from that earlier
@@ -134,10 +137,6 @@ class ResolverApp:
         self._app = None
         self._ids: set[str] = set()
 
-    def boot(self) -> None:
-        """Start Node now (importing cdk8s starts jsii's kernel)."""
-        _cdk8s()
-
     def scope_for(self, chart_id: str) -> "cdk8s.App":
         if self._app is None or chart_id in self._ids:
             self._app = _cdk8s().App(**self.props)
@@ -147,7 +146,10 @@ class ResolverApp:
 
 
 def resolve_chart(app: ResolverApp, chart_id: str, bodies: list[dict]) -> list[dict]:
-    """cdk8s's resolution of one chart: a Chart with one ApiObject per body, then ``to_json()``."""
+    """cdk8s's resolution of one chart: a Chart with one ApiObject per body, then ``to_json()``.
+
+    gitops/pipeline/resolver.js ``resolveChart`` makes the same calls in Node; change both together.
+    """
     # Names are explicit and human; cdk8s must never append hashes to them.
     chart = _cdk8s().Chart(app.scope_for(chart_id), chart_id, disable_resource_name_hashes=True)
     for body in bodies:
@@ -156,7 +158,7 @@ def resolve_chart(app: ResolverApp, chart_id: str, bodies: list[dict]) -> list[d
 
 
 # Where charts that miss the memo are resolved: None = here, through this process's own cdk8s;
-# or a callable (chart_id, bodies) -> Future, e.g. gitops.pipeline.resolver_pool's resolver processes.
+# or a callable (chart_id, bodies) -> Future, e.g. gitops.pipeline.resolver_pool's Node resolvers.
 Submit = Callable[[str, list], Future]
 _SUBMIT: Submit | None = None
 _LOCAL_APP: ResolverApp | None = None

@@ -27,9 +27,18 @@ def copy_inputs(src: Path, dst: Path, with_dist: bool = False) -> Path:
     return dst
 
 
+ROOT_MARK = "GITOPS_TEST_ROOT"
+
+
+def marked_env(root: Path, env: dict | None = None) -> dict:
+    """``env`` (default: this process's) plus the run's root, which every process it starts inherits:
+    how tests find the resolvers of one run (Node's command line does not name the root)."""
+    return {**(os.environ if env is None else env), ROOT_MARK: str(root)}
+
+
 def run_gitops(root: Path, *args: str, check: bool = False, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     proc = subprocess.run([*GITOPS, "--root", str(root), *args], capture_output=True, text=True,
-                          cwd=cwd or REPO, env=env)
+                          cwd=cwd or REPO, env=marked_env(root, env))
     if check and proc.returncode != 0:
         raise AssertionError(f"gitops {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
     return proc

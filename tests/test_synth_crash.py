@@ -18,7 +18,7 @@ import pytest
 from gitops.pipeline import tree
 from gitops.pipeline.tree import clean_leftovers, stage_tree, swap_in
 
-from .conftest import GITOPS, MINI, REPO, copy_inputs, run_gitops, tree_bytes
+from .conftest import GITOPS, MINI, REPO, copy_inputs, marked_env, run_gitops, tree_bytes
 
 TREES = ("dist/dev", "dist/prod", "argocd/dev", "argocd/prod")
 OLD_TAG, NEW_TAG = "tag: v1.2.0", "tag: v1.2.7"
@@ -50,13 +50,15 @@ def variants(tmp_path_factory) -> dict[str, dict]:
 
 
 def _processes_mentioning(text: str) -> list[int]:
-    """Live processes whose command line names ``text`` (the run's root: workers and Node both do)."""
+    """Live processes whose command line or environment names ``text`` (the run's root: a test's
+    synth and every process it starts carry it, see conftest.marked_env)."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            cmdline = b" ".join((entry / name).read_bytes() for name in ("cmdline", "environ"))
+            cmdline = cmdline.replace(b"\0", b" ").decode(errors="replace")
             state = next(line for line in (entry / "status").read_text().splitlines() if line.startswith("State:"))
         except (OSError, StopIteration):
             continue
@@ -108,7 +110,7 @@ def _interrupt_loop(root: Path, variants, sig: int, seed: int) -> list[int]:
         current = NEW_TAG if current == OLD_TAG else OLD_TAG
         _set_version(root, current)
         proc = subprocess.Popen([*GITOPS, "--root", str(root), "synth", "--no-cache"], cwd=REPO,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=marked_env(root))
         if sig == signal.SIGINT:
             # From the moment synth holds the lock (its code runs); an interrupt during interpreter
             # start-up is Python's business, not this tool's.
@@ -126,7 +128,6 @@ def _interrupt_loop(root: Path, variants, sig: int, seed: int) -> list[int]:
     run_gitops(root, "synth", check=True)
     assert _leftovers(root) == []
     assert _trees(root) == variants[current]
-    assert not (root / ".cache/synth-tmp").exists()
     return codes
 
 
@@ -221,14 +222,15 @@ def test_clean_leftovers_restores_a_tree_the_fallback_left_missing(tmp_path):
     assert tree_bytes(dist / "dev") == {"x.yaml": b"old\n"}
 
 
-def test_normal_synth_leaves_no_temp_folder_and_no_process(tmp_path):
-    """jsii writes its runtime and the assemblies to a temp folder per Node process: none may remain."""
+def test_normal_synth_leaves_no_temp_file_and_no_process(tmp_path):
+    """The resolvers write nothing (cdk8s runs in Node on what the pipe brings) and end with the run."""
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     root = copy_inputs(MINI, tmp_path / "mini")
+    before = sorted((root / ".cache").rglob("*")) if (root / ".cache").exists() else []
     proc = subprocess.run([*GITOPS, "--root", str(root), "synth", "--no-cache"], cwd=REPO, capture_output=True,
-                          text=True, env={**os.environ, "TMPDIR": str(tmp)})
+                          text=True, env=marked_env(root, {**os.environ, "TMPDIR": str(tmp)}))
     assert proc.returncode == 0, proc.stderr
     assert list(tmp.iterdir()) == []
-    assert not (root / ".cache/synth-tmp").exists()
+    assert before == [] and sorted(p.name for p in (root / ".cache").iterdir()) == ["synth", "synth.lock"]
     assert _wait_until_no_process(root) == []

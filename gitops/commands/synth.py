@@ -16,8 +16,8 @@ from .common import EXIT_FINDINGS, emit_json, format_option, handle_errors, prog
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 and name every generated path (dist/, argocd/, "
               "CODEOWNERS, docs, compose, tfvars) that does not match the inputs.")
 @click.option("--no-cache", is_flag=True, help="Render every environment even if its inputs hash is unchanged.")
-@click.option("--jobs", type=click.IntRange(1, 64), default=None, help="cdk8s resolver processes, each with its own Node (default: one per CPU; one when the "
-              "chart memo is warm).")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None, help="cdk8s resolver processes, each its own Node (default: 1, "
+              "which resolves Meetinity faster than a second one boots).")
 @format_option
 @click.pass_context
 @handle_errors
@@ -30,9 +30,9 @@ def synth_command(ctx, envs, services, check, no_cache, jobs, fmt):
     started = time.perf_counter()
     root = Path(root_of(ctx))
     # Node boots in a resolver while the rest of the pipeline is imported and the inputs load.
-    from ..pipeline import crashsafe, resolver_pool
+    from ..pipeline import resolver_pool
 
-    resolver_pool.prestart(root)
+    resolver_pool.prestart()
     try:
         from ..pipeline.synth import synth as run_synth
 
@@ -40,7 +40,6 @@ def synth_command(ctx, envs, services, check, no_cache, jobs, fmt):
                            progress=None if fmt == "json" else progress, services=list(services) or None)
     finally:
         resolver_pool.discard_prestarted()  # the run failed before the synth lock (or took it)
-        crashsafe.remove_tmpdir(root)
     elapsed = time.perf_counter() - started
     if check:
         stale = {tree: diff.lines() for tree, diff in result.drift.items() if not diff.clean}

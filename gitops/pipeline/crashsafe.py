@@ -2,14 +2,12 @@
 
 - ``SynthLock``: an ``fcntl.flock`` on ``.cache/synth.lock``; a second synth of the same checkout
   waits for the first (the kernel drops the lock when its holder dies, even by kill -9).
-- ``die_with_parent``: ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` so the cdk8s resolver processes and
-  their Node processes end with the process that started them instead of living on with parent 1
-  (man 2 prctl; Linux only, elsewhere resolvers still exit when their request pipe closes).
+- ``dying_with_this_process``: a ``preexec_fn`` that asks for ``prctl(PR_SET_PDEATHSIG, SIGKILL)``, so
+  the cdk8s resolvers (Node processes) end with the process that started them instead of living on
+  with parent 1 (man 2 prctl; Linux only, elsewhere resolvers still exit when their request pipe
+  closes).
 - ``signals_deferred``: SIGINT/SIGTERM held back while the swaps run, so an interrupt leaves
   dist/ wholly old (before the swaps) or wholly new (after them), then exits 130.
-- ``run_tmpdir``: the folder a run's resolvers use as TMPDIR (jsii writes its runtime and
-  assemblies there), one per process; removed after the run and, after a kill -9, by the next
-  run that takes the lock (``clean_stale_tmpdirs``).
 """
 from __future__ import annotations
 
@@ -17,14 +15,12 @@ import contextlib
 import fcntl
 import functools
 import os
-import shutil
 import signal
 import sys
 import threading
 from pathlib import Path
 
 LOCK_FILE = ".cache/synth.lock"
-TMP_DIR = ".cache/synth-tmp"
 PR_SET_PDEATHSIG = 1
 
 
@@ -76,40 +72,23 @@ def _prctl():
     return getattr(libc(), "prctl", None)
 
 
-def die_with_parent(expected_parent: int | None = None) -> None:
-    """Ask the kernel to SIGKILL this process when its parent ends (no-op off Linux).
+def dying_with_this_process():
+    """A ``preexec_fn`` for ``subprocess.Popen``: the child gets SIGKILL when this process ends.
 
-    ``expected_parent``: if the parent already died before the request took effect, exit now.
+    PR_SET_PDEATHSIG is set in the child between fork and exec and survives the exec (man 2 prctl),
+    so it holds for Node. It fires when the thread that forked ends, so start children from the
+    main thread. prctl is looked up here, in the parent: the child must not load libraries. If this
+    process died before the request took effect, the child exits at once.
     """
-    prctl = _prctl()
-    if prctl is not None:
-        prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if expected_parent is not None and os.getppid() != expected_parent:
-        os._exit(1)
+    prctl, parent = _prctl(), os.getpid()
 
+    def preexec() -> None:
+        if prctl is not None:
+            prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(1)
 
-def popen_dying_with_parent() -> None:
-    """Make every later ``subprocess.Popen`` of this (worker) process start children that die with it.
-
-    jsii starts Node with ``subprocess.Popen`` and no hook of its own; the worker patches it once,
-    before cdk8s is imported, so Node gets PR_SET_PDEATHSIG as well.
-    """
-    import subprocess
-
-    if getattr(subprocess.Popen, "_dies_with_parent", False):
-        return
-    _prctl()  # resolve now, in the worker; the child only calls it
-    base = subprocess.Popen
-
-    class DyingPopen(base):  # type: ignore[misc, valid-type]
-        _dies_with_parent = True
-
-        def __init__(self, *args, **kwargs):
-            if kwargs.get("preexec_fn") is None:
-                kwargs["preexec_fn"] = die_with_parent
-            super().__init__(*args, **kwargs)
-
-    subprocess.Popen = DyingPopen  # type: ignore[misc]
+    return preexec
 
 
 @contextlib.contextmanager
@@ -132,57 +111,3 @@ def signals_deferred(signums=(signal.SIGINT, signal.SIGTERM)):
             signal.signal(signum, handler)
         for signum in dict.fromkeys(pending):
             signal.raise_signal(signum)
-
-
-def run_tmpdir(root: Path) -> Path:
-    """This process's folder for its resolvers' temp files: ``.cache/synth-tmp/<pid>``.
-
-    One per process, not one per checkout: `gitops synth` starts a resolver before it takes the
-    synth lock (gitops/pipeline/resolver_pool.py ``prestart``), so the lock holder's clean-up must
-    leave the folders of live processes alone (``clean_stale_tmpdirs``).
-    """
-    # Absolute: the resolver runs in the project folder, and Node refuses a relative TMPDIR
-    # (createRequire in jsii's kernel: "must be ... an absolute path string"). Resolved, so the
-    # prestarted resolver's folder and the one synth asks for compare equal however --root was given.
-    folder = Path(root).resolve() / TMP_DIR / str(os.getpid())
-    for _ in range(2):  # another run's remove_tmpdir may rmdir the empty parent in between
-        with contextlib.suppress(FileNotFoundError):
-            folder.mkdir(parents=True, exist_ok=True)
-            return folder
-    folder.mkdir(parents=True, exist_ok=True)  # a third time, and any error now is real
-    return folder
-
-
-def clean_stale_tmpdirs(root: Path) -> None:
-    """Under the lock: remove what killed runs left in ``.cache/synth-tmp`` (folders of dead processes)."""
-    base = root / TMP_DIR
-    try:
-        entries = list(os.scandir(base))
-    except (FileNotFoundError, NotADirectoryError):
-        return
-    for entry in entries:
-        if entry.name.isdigit() and _alive(int(entry.name)):
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            shutil.rmtree(entry.path, ignore_errors=True)
-        else:
-            with contextlib.suppress(OSError):
-                os.unlink(entry.path)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, another user's
-        return True
-    return True
-
-
-def remove_tmpdir(root: Path) -> None:
-    """Remove this process's folder, and ``.cache/synth-tmp`` itself once no run uses it."""
-    base = Path(root).resolve() / TMP_DIR
-    shutil.rmtree(base / str(os.getpid()), ignore_errors=True)
-    with contextlib.suppress(OSError):
-        base.rmdir()

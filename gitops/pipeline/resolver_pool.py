@@ -1,23 +1,25 @@
-"""The synth process's side of the cdk8s resolvers (gitops/pipeline/resolver.py).
+"""The synth process's side of the cdk8s resolvers (gitops/pipeline/resolver.js, run by Node).
 
-``ResolverPool(workers, tmpdir)`` starts the resolver processes at once, so each boots Node while
-this process imports, loads the inputs and builds every chart's bodies. ``submit(chart_id, bodies)``
-returns a Future; one thread per resolver takes the next chart from a shared queue, so a resolver
-that finishes early takes more (the split never changes the output: every chart is resolved alone).
+``ResolverPool(workers)`` starts the resolver processes at once, so each boots Node and loads cdk8s
+while this process imports, loads the inputs and builds every chart's bodies. ``submit(chart_id,
+bodies)`` returns a Future; one thread per resolver takes the next chart from a shared queue, so a
+resolver that finishes early takes more (the split never changes the output: every chart is
+resolved alone).
 
-Resolvers end with this process: they exit when it is gone (PR_SET_PDEATHSIG, see crashsafe), and
-``close()`` kills them as soon as the last answer is in instead of letting them wind down Node while
-files are written. Nothing they hold is worth a graceful exit: the memo and every output are
-written here.
+Resolvers end with this process: they get PR_SET_PDEATHSIG (see crashsafe) and exit when their
+request pipe closes, and ``close()`` kills them as soon as the last answer is in. Nothing they hold
+is worth a graceful exit: the memo and every output are written here; they write no files at all.
 """
 from __future__ import annotations
 
 import collections
 import contextlib
+import json
 import os
 import queue
+import shutil
+import struct
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -26,10 +28,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-# concurrent.futures (logging) and the wire format (pickle, argparse) load with the first pool,
-# not with ``prestart``: `gitops synth` starts its first resolver before anything heavy is imported.
+# concurrent.futures (logging) loads with the first pool, not with ``prestart``: `gitops synth`
+# starts its first resolver before anything heavy is imported.
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+RESOLVER = Path(__file__).with_name("resolver.js")
+HEADER = struct.Struct("!I")  # each frame: its length, then UTF-8 JSON (resolver.js)
 
 
 class ResolverError(RuntimeError):
@@ -55,38 +58,40 @@ class _Channel:
         self.ended: str | None = None  # set by the reader when the resolver is gone
 
 
-def start_resolver(tmpdir: Path) -> subprocess.Popen:
-    command = [sys.executable, "-O", "-m", "gitops.pipeline.resolver",
-               "--tmpdir", str(tmpdir), "--parent", str(os.getpid())]
+def start_resolver() -> subprocess.Popen:
+    from .cdk8s_js import node_modules
+    from .crashsafe import dying_with_this_process
+
+    node = shutil.which("node")
+    if node is None:
+        raise ResolverError("Node.js (`node`) is not on PATH: cdk8s runs in Node (see README, set-up)")
     # A session of its own: a terminal's Ctrl-C goes to the foreground process group, and Node
     # (which resets SIGINT to its default at start, src/node.cc ResetSignalHandlers) would die
-    # mid-boot and make jsii print a traceback. This process decides instead: it kills the
-    # resolvers when it stops, and PR_SET_PDEATHSIG covers its own death.
-    return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=PROJECT_ROOT,
-                            start_new_session=True)
+    # mid-boot. This process decides instead: it kills the resolvers when it stops, and
+    # PR_SET_PDEATHSIG covers its own death (set between fork and exec; it survives the exec).
+    return subprocess.Popen([node, str(RESOLVER), str(node_modules())], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=dying_with_this_process())
 
 
-# Resolvers started by ``prestart`` that no pool has taken yet, with their temp folders.
-_PRESTARTED: list[tuple[subprocess.Popen, Path]] = []
+# Resolvers started by ``prestart`` that no pool has taken yet.
+_PRESTARTED: list[subprocess.Popen] = []
 
 
-def prestart(root: Path) -> None:
+def prestart() -> None:
     """Start one resolver now, first thing in `gitops synth`, for the pool the run creates later.
 
     Node then boots while this process imports the pipeline, takes the synth lock, hashes the
-    inputs and loads them (~30 ms earlier than the pool could start it). A run that renders
-    nothing, or fails first, kills it again (``discard_prestarted``).
+    inputs and loads them. A run that renders nothing, or fails first, kills it again
+    (``discard_prestarted``).
     """
-    from .crashsafe import run_tmpdir
-
-    tmpdir = run_tmpdir(Path(root))
-    _PRESTARTED.append((start_resolver(tmpdir), tmpdir))
+    _PRESTARTED.append(start_resolver())
 
 
 def discard_prestarted() -> None:
     """Kill and reap every prestarted resolver no pool took (idempotent)."""
     while _PRESTARTED:
-        process, _ = _PRESTARTED.pop()
+        process = _PRESTARTED.pop()
         with contextlib.suppress(OSError):
             process.kill()
         process.wait()
@@ -95,34 +100,40 @@ def discard_prestarted() -> None:
                 stream.close()
 
 
-def _take_prestarted(tmpdir: Path, most: int) -> list[subprocess.Popen]:
-    taken = [process for process, folder in _PRESTARTED if folder == tmpdir][:most]
-    _PRESTARTED[:] = [(p, f) for p, f in _PRESTARTED if p not in taken]
+def _take_prestarted(most: int) -> list[subprocess.Popen]:
+    taken = _PRESTARTED[:most]
+    del _PRESTARTED[:most]
     return taken
 
 
 def _write_frame(stream, message) -> None:
-    from .resolver import write_frame
-
-    write_frame(stream, message)
+    payload = json.dumps(message, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    stream.write(HEADER.pack(len(payload)) + payload)
+    stream.flush()
 
 
 def _read_frame(stream):
-    from .resolver import read_frame
-
-    return read_frame(stream)
+    """One frame from ``stream``, or None at end of file."""
+    header = stream.read(HEADER.size)
+    if len(header) < HEADER.size:
+        return None
+    size, = HEADER.unpack(header)
+    payload = stream.read(size)
+    if len(payload) < size:
+        return None
+    return json.loads(payload)
 
 
 class ResolverPool:
-    def __init__(self, workers: int, tmpdir: Path):
+    def __init__(self, workers: int):
         self.workers = max(1, workers)
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._broken: str | None = None
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
-        self._processes: list[subprocess.Popen] = _take_prestarted(Path(tmpdir), self.workers)
+        self._processes: list[subprocess.Popen] = _take_prestarted(self.workers)
         while len(self._processes) < self.workers:
-            self._processes.append(start_resolver(tmpdir))
+            self._processes.append(start_resolver())
         # Per resolver: a writer that sends queued charts (at most IN_FLIGHT unanswered) and a reader
         # that matches answers to them. Separate threads, so neither pipe can fill up while the
         # other end waits: the resolver always gets its answers read.
@@ -166,7 +177,7 @@ class ResolverPool:
                 _write_frame(channel.process.stdin, (chart_id, bodies))
             except OSError:  # the resolver is gone; the reader reports it for every chart it held
                 return
-            except Exception as exc:  # the bodies could not be pickled: nothing was sent
+            except Exception as exc:  # the bodies are not JSON (e.g. a set, NaN): nothing was sent
                 with channel.lock:
                     channel.in_flight.remove((future, chart_id))
                 channel.slots.release()
@@ -177,7 +188,7 @@ class ResolverPool:
         while True:
             try:
                 reply = _read_frame(process.stdout)
-            except Exception:  # a broken pipe, or a frame that does not unpickle: the channel is lost
+            except Exception:  # a broken pipe, or a frame that is not JSON: the channel is lost
                 with contextlib.suppress(OSError):
                     process.kill()
                 reply = None

@@ -1,0 +1,76 @@
+"""cdk8s's JavaScript, exactly as the installed cdk8s Python package runs it, as a node_modules folder.
+
+The cdk8s and constructs Python packages are jsii bindings: each embeds its npm tarball
+(``cdk8s/_jsii/cdk8s@<version>.jsii.tgz``), which jsii's kernel extracts and loads in Node. The
+resolver (resolver.js) loads that same code without the kernel, from
+``.cache/cdk8s-js/<digest>/node_modules/{cdk8s,constructs}``: extracted once per pair of tarballs
+(the digest is of their bytes, so an upgrade of either gets a folder of its own), and found by
+cdk8s's own ``require('constructs')`` as its sibling. The pins in pyproject.toml thus stay the one
+place that says which cdk8s renders.
+
+Not a cache of results: like jsii's own package cache (~/.cache/aws/jsii/package-cache, used
+whatever ``--no-cache`` says), it holds only the installed library's files.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tarfile
+from importlib.util import find_spec
+from pathlib import Path
+
+PACKAGES = ("constructs", "cdk8s")  # cdk8s's only jsii dependency is constructs; its other ones are bundled
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CACHE = PROJECT_ROOT / ".cache" / "cdk8s-js"
+
+
+class MissingLibrary(RuntimeError):
+    """The installed Python package has no embedded tarball (not a jsii binding, or broken)."""
+
+
+def tarball(package: str) -> Path:
+    """The npm tarball the installed Python ``package`` embeds (found without importing it: that starts Node)."""
+    spec = find_spec(package)
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    found = sorted(p for folder in folders for p in (Path(folder) / "_jsii").glob(f"{package}@*.jsii.tgz"))
+    if len(found) != 1:
+        raise MissingLibrary(f"expected one {package}@<version>.jsii.tgz in the installed {package} Python package, "
+                             f"found {len(found)}; reinstall with `make deps`")
+    return found[0]
+
+
+def node_modules() -> Path:
+    """The folder that holds cdk8s and constructs for Node, extracted on first use."""
+    tarballs = {package: tarball(package) for package in PACKAGES}
+    digest = hashlib.sha256()
+    for package, path in tarballs.items():
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    target = CACHE / digest.hexdigest()[:32] / "node_modules"
+    if target.is_dir():
+        return target
+    # Extracted beside the target and renamed into place: the folder exists only when complete,
+    # and of two runs extracting at once, the second rename fails and its copy is dropped.
+    staging = target.parent.with_name(f".{target.parent.name}-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        for package, path in tarballs.items():
+            with tarfile.open(path) as archive:
+                archive.extractall(staging / "node_modules" / package, filter=_strip_package_prefix)
+        try:
+            os.rename(staging, target.parent)
+        except OSError:
+            if not target.is_dir():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _strip_package_prefix(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
+    """npm tarballs hold everything under ``package/``; refuse anything tarfile's "data" filter refuses
+    (absolute paths, links out of the folder, devices)."""
+    if not member.name.startswith("package/"):
+        return None
+    member = member.replace(name=member.name[len("package/"):], deep=False)
+    return tarfile.data_filter(member, dest)
