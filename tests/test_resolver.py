@@ -12,9 +12,9 @@ import json
 import os
 import random
 import signal
-import struct
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,7 @@ from charts.base import ResolverApp, resolve_chart
 from gitops.pipeline import cdk8s_js
 from gitops.pipeline.resolver_pool import RESOLVER, ResolverError, ResolverPool, _read_frame, _write_frame
 
-from .conftest import MINI, REPO, copy_inputs, run_gitops
+from .conftest import MINI, REPO, copy_inputs, run_gitops, tree_bytes
 
 CONFIGMAP = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "x"}, "data": {"k": "v"}}
 
@@ -41,7 +41,7 @@ def test_node_resolver_gives_what_cdk8s_python_bindings_give_for_every_chart(sha
     from gitops.inputs.load import load_platform
     from gitops.pipeline.synth import render_all, render_global
 
-    app, compared, differing = ResolverApp(), [], []
+    compared, differing = [], []
 
     def both_ways(chart_id, bodies):
         through_jsii = base._resolve_here(chart_id, bodies).result()
@@ -212,7 +212,6 @@ def test_a_chart_submitted_while_the_pool_fails_is_answered_not_lost(tmp_path):
     a thread switch would let the reader fail the pool and drain the queue in between."""
     import queue
     import threading
-    import time
 
     from gitops.pipeline import resolver_pool as rp
 
@@ -306,7 +305,7 @@ def test_a_resolver_whose_parent_is_gone_exits_quietly():
     proc.stderr.close()
 
 
-def test_a_resolver_outlives_neither_a_killed_parent():
+def test_a_resolver_dies_with_its_killed_parent():
     """PR_SET_PDEATHSIG: a parent killed while its resolver waits takes the resolver with it."""
     code = (f"import sys, time; sys.path.insert(0, {str(REPO)!r}); "
             "from gitops.pipeline.resolver_pool import start_resolver; "
@@ -319,7 +318,6 @@ def test_a_resolver_outlives_neither_a_killed_parent():
     for _ in range(100):
         if not Path(f"/proc/{child}").exists() or "Z" in Path(f"/proc/{child}/stat").read_text().split(")")[1][:3]:
             break
-        import time
         time.sleep(0.05)
     else:
         os.kill(child, signal.SIGKILL)
@@ -367,3 +365,24 @@ def test_synth_in_the_checkout_with_the_default_root_prints_no_error(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr and "Error" not in proc.stderr, proc.stderr
     assert (root / "dist").is_dir()
+
+
+def test_without_node_synth_says_so_and_a_cache_hit_still_works(tmp_path):
+    root = copy_inputs(MINI, tmp_path / "mini")
+    run_gitops(root, "synth", check=True)
+    before = tree_bytes(root / "dist")
+    no_node = {**os.environ, "PATH": str(tmp_path / "empty-bin")}
+    hit = run_gitops(root, "synth", env=no_node)
+    assert hit.returncode == 0 and "unchanged" in hit.stdout, hit.stderr
+    refused = run_gitops(root, "synth", "--no-cache", env=no_node)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == "error: Node.js (`node`) is not on PATH: cdk8s runs in Node (see README, set-up)"
+    assert tree_bytes(root / "dist") == before
+
+
+def test_a_library_folder_emptied_by_hand_is_extracted_again(tmp_path, monkeypatch):
+    monkeypatch.setattr(cdk8s_js, "CACHE", tmp_path / "cache")
+    folder = cdk8s_js.node_modules()
+    (folder / "cdk8s" / "package.json").unlink()
+    assert cdk8s_js.node_modules() == folder
+    assert (folder / "cdk8s" / "package.json").is_file() and (folder / "cdk8s" / "lib" / "index.js").is_file()

@@ -20,12 +20,14 @@ import tarfile
 from importlib.util import find_spec
 from pathlib import Path
 
+from ..errors import GitopsError
+
 PACKAGES = ("constructs", "cdk8s")  # cdk8s's only jsii dependency is constructs; its other ones are bundled
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CACHE = PROJECT_ROOT / ".cache" / "cdk8s-js"
 
 
-class MissingLibrary(RuntimeError):
+class MissingLibrary(GitopsError):
     """The installed Python package has no embedded tarball (not a jsii binding, or broken)."""
 
 
@@ -47,8 +49,9 @@ def node_modules() -> Path:
     for package, path in tarballs.items():
         digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     target = CACHE / digest.hexdigest()[:32] / "node_modules"
-    if target.is_dir():
+    if all((target / package / "package.json").is_file() for package in PACKAGES):
         return target
+    shutil.rmtree(target.parent, ignore_errors=True)  # a folder someone emptied by hand: extract again
     # Extracted beside the target and renamed into place: the folder exists only when complete,
     # and of two runs extracting at once, the second rename fails and its copy is dropped.
     staging = target.parent.with_name(f".{target.parent.name}-{os.getpid()}")
@@ -59,7 +62,7 @@ def node_modules() -> Path:
                 archive.extractall(staging / "node_modules" / package, filter=_strip_package_prefix)
         try:
             os.rename(staging, target.parent)
-        except OSError:
+        except OSError:  # another run renamed its copy first
             if not target.is_dir():
                 raise
     finally:

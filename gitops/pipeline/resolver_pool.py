@@ -15,7 +15,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import json
-import os
 import queue
 import shutil
 import struct
@@ -24,6 +23,8 @@ import threading
 from pathlib import Path
 
 from typing import TYPE_CHECKING
+
+from ..errors import GitopsError
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -35,8 +36,8 @@ RESOLVER = Path(__file__).with_name("resolver.js")
 HEADER = struct.Struct("!I")  # each frame: its length, then UTF-8 JSON (resolver.js)
 
 
-class ResolverError(RuntimeError):
-    """A resolver could not resolve a chart, or ended before answering."""
+class ResolverError(GitopsError):
+    """A resolver could not start or resolve a chart, or ended before answering (exit 1, no traceback)."""
 
 
 # Requests a resolver may hold at once. More than one keeps the next chart waiting in its pipe, so
@@ -83,9 +84,13 @@ def prestart() -> None:
 
     Node then boots while this process imports the pipeline, takes the synth lock, hashes the
     inputs and loads them. A run that renders nothing, or fails first, kills it again
-    (``discard_prestarted``).
+    (``discard_prestarted``). One that cannot start (no Node) is left to the pool, which raises the
+    same error if the run needs cdk8s at all: a run whose inputs did not change does not.
     """
-    _PRESTARTED.append(start_resolver())
+    try:
+        _PRESTARTED.append(start_resolver())
+    except GitopsError:
+        pass
 
 
 def discard_prestarted() -> None:
