@@ -49,6 +49,8 @@ def _emit_api_object(chart: "cdk8s.Chart", body: dict) -> None:
     """
     cdk8s = _cdk8s()
     meta = body["metadata"]
+    if not isinstance(meta.get("name"), str):  # cdk8s would make up a name; resolver.js refuses too
+        raise TypeError(f"{body['kind']} metadata.name: expected a string, found {meta.get('name')!r}")
     obj = cdk8s.ApiObject(
         chart, f"{body['kind']}-{meta['name']}",
         api_version=body["apiVersion"], kind=body["kind"], metadata=meta,

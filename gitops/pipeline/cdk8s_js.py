@@ -4,8 +4,9 @@ The cdk8s and constructs Python packages are jsii bindings: each embeds its npm 
 (``cdk8s/_jsii/cdk8s@<version>.jsii.tgz``), which jsii's kernel extracts and loads in Node. The
 resolver (resolver.js) loads that same code without the kernel, from
 ``.cache/cdk8s-js/<digest>/node_modules/{cdk8s,constructs}``: extracted once per pair of tarballs
-(the digest is of their bytes, so an upgrade of either gets a folder of its own), and found by
-cdk8s's own ``require('constructs')`` as its sibling. The pins in pyproject.toml thus stay the one
+(the digest is of their bytes, so an upgrade of either gets a folder of its own; one extraction at
+a time, renamed into place when complete), and found by cdk8s's own ``require('constructs')`` as
+its sibling. The folder belongs to the code's checkout, like the bytecode: `--check` may create it. The pins in pyproject.toml thus stay the one
 place that says which cdk8s renders.
 
 Not a cache of results: like jsii's own package cache (~/.cache/aws/jsii/package-cache, used
@@ -13,6 +14,7 @@ whatever ``--no-cache`` says), it holds only the installed library's files.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -42,31 +44,43 @@ def tarball(package: str) -> Path:
     return found[0]
 
 
+MARKER = ".extracted"  # written last, before the folder is renamed into place
+
+
+def _complete(target: Path) -> bool:
+    return (target / MARKER).is_file() and all((target / p / "package.json").is_file() for p in PACKAGES)
+
+
 def node_modules() -> Path:
-    """The folder that holds cdk8s and constructs for Node, extracted on first use."""
+    """The folder that holds cdk8s and constructs for Node, extracted on first use.
+
+    Raises OSError (e.g. a read-only .cache) or tarfile.TarError; the caller reports them.
+    """
     tarballs = {package: tarball(package) for package in PACKAGES}
     digest = hashlib.sha256()
     for package, path in tarballs.items():
         digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     target = CACHE / digest.hexdigest()[:32] / "node_modules"
-    if all((target / package / "package.json").is_file() for package in PACKAGES):
+    if _complete(target):
         return target
-    shutil.rmtree(target.parent, ignore_errors=True)  # a folder someone emptied by hand: extract again
-    # Extracted beside the target and renamed into place: the folder exists only when complete,
-    # and of two runs extracting at once, the second rename fails and its copy is dropped.
-    staging = target.parent.with_name(f".{target.parent.name}-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    try:
-        for package, path in tarballs.items():
-            with tarfile.open(path) as archive:
-                archive.extractall(staging / "node_modules" / package, filter=_strip_package_prefix)
-        try:
-            os.rename(staging, target.parent)
-        except OSError:  # another run renamed its copy first
-            if not target.is_dir():
-                raise
-    finally:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    # One extraction at a time (a run that waited finds the folder complete); a folder that is not
+    # complete under the lock was emptied by hand, and no run can be using it: extract it again.
+    with open(CACHE / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _complete(target):
+            return target
+        shutil.rmtree(target.parent, ignore_errors=True)
+        staging = target.parent.with_name(f".{target.parent.name}-{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
+        try:
+            for package, path in tarballs.items():
+                with tarfile.open(path) as archive:
+                    archive.extractall(staging / "node_modules" / package, filter=_strip_package_prefix)
+            (staging / "node_modules" / MARKER).write_text("\n".join(p.name for p in tarballs.values()) + "\n")
+            os.rename(staging, target.parent)  # the folder appears complete, or not at all
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
@@ -75,5 +89,7 @@ def _strip_package_prefix(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo
     (absolute paths, links out of the folder, devices)."""
     if not member.name.startswith("package/"):
         return None
-    member = member.replace(name=member.name[len("package/"):], deep=False)
-    return tarfile.data_filter(member, dest)
+    changes = {"name": member.name[len("package/"):]}
+    if member.islnk() and member.linkname.startswith("package/"):  # a hard link names a member
+        changes["linkname"] = member.linkname[len("package/"):]
+    return tarfile.data_filter(member.replace(**changes, deep=False), dest)

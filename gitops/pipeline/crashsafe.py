@@ -76,11 +76,14 @@ def dying_with_this_process():
     """A ``preexec_fn`` for ``subprocess.Popen``: the child gets SIGKILL when this process ends.
 
     PR_SET_PDEATHSIG is set in the child between fork and exec and survives the exec (man 2 prctl),
-    so it holds for Node. It fires when the thread that forked ends, so start children from the
-    main thread. prctl is looked up here, in the parent: the child must not load libraries. If this
-    process died before the request took effect, the child exits at once.
+    so it holds for Node. It fires when the *thread* that forked ends, so only children started by
+    the main thread get it (others still end when their request pipe closes). prctl is looked up
+    here, in the parent: the child must not load libraries. If this process died before the request
+    took effect, the child exits at once.
     """
     prctl, parent = _prctl(), os.getpid()
+    if threading.current_thread() is not threading.main_thread():
+        prctl = None
 
     def preexec() -> None:
         if prctl is not None:

@@ -13,7 +13,8 @@
 // here; and no jsii Python runtime to import per resolver. One request per chart, one answer.
 //
 // Wire format (stdin -> stdout): frames of a 4-byte big-endian length and UTF-8 JSON. Request
-// [chartId, bodies]; reply [chartId, objects, null] or [chartId, null, errorText], in request
+// [chartId, bodies]; reply [chartId, objects, null] or [chartId, null, errorText] (the reason a
+// body is refused, or cdk8s's error with its stack), in request
 // order. Anything a library prints goes to stderr, so it can never corrupt a frame.
 'use strict';
 const fs = require('fs');
@@ -26,64 +27,104 @@ Object.defineProperty(process, 'stdout', { configurable: true, enumerable: true,
 const libraries = process.argv[2];
 const cdk8s = require(path.join(libraries, 'cdk8s'));
 
-// jsii hands `metadata` to cdk8s as the struct ApiObjectMetadata: its Python binding refuses a
-// field the struct does not declare, and the kernel checks each declared field's type. The same
-// rule, read from the same assembly (cdk8s's .jsii type system), keeps both paths equivalent.
+// What jsii carries from a Python body to cdk8s, and what it refuses; the same rules here, so
+// both paths give the same objects or both refuse (tests/test_resolver.py compares them):
+// - ApiObject's props are the struct cdk8s.ApiObjectProps {apiVersion, kind, metadata}: declared
+//   fields only, each of its declared type (jsii's kernel checks them), null fields left out. The
+//   Python binding builds a struct from a dict by keyword (`ApiObjectMetadata(**metadata)`), and
+//   its keywords are the snake_case names: a field whose name has a capital letter
+//   (ownerReferences) cannot be given from a body at all. Fields and types come from the same
+//   assembly jsii uses, cdk8s's .jsii.
+// - every other top-level field becomes a JSON patch value of type any, in which jsii's kernel
+//   turns a null found inside an object into undefined: the field disappears from the output; a
+//   null list item stays (JSON writes an undefined item as null), a top-level null field is absent.
+// - what would not survive as data is refused: a `__proto__` key (JavaScript assignment sets the
+//   prototype instead, and jsii refuses it), and a mapping whose only key is one of jsii's wire
+//   tokens `$jsii.byref|date|enum|map` (or byref with `$jsii.interfaces`), which jsii's Python
+//   runtime reads back as a reference, date, enum or map instead of data (jsii 1.142
+//   jsii/_kernel/providers/process.py `ohook`): jsii refuses such a body or returns another value.
+// Python tuples reach this process as JSON lists; jsii's bindings refuse them.
 const assembly = JSON.parse(fs.readFileSync(path.join(libraries, 'cdk8s', '.jsii'), 'utf8'));
 
-// A value as jsii's kernel hands it to cdk8s for a declared type (one of the struct's fields):
-// type-checked, and structs reduced to their declared fields with null fields left out.
+// A body this resolver refuses: the parent reports the message alone (no stack), naming the chart.
+class Refused extends Error {}
+
+const WIRE_TOKENS = new Set(['$jsii.byref', '$jsii.date', '$jsii.enum', '$jsii.map']);
+
+function checkKey(key, where) {
+  if (key === '__proto__') {
+    throw new Refused(`${where}: the key "__proto__" cannot be carried through cdk8s (JavaScript would not keep it as data)`);
+  }
+}
+
+function checkMapping(mapping, where) {
+  const keys = Object.keys(mapping);
+  const token = keys.length === 1 ? keys[0] : keys.length === 2 && keys.includes('$jsii.interfaces') ? keys.find((k) => k !== '$jsii.interfaces') : undefined;
+  if (WIRE_TOKENS.has(token) && (keys.length === 1 || token === '$jsii.byref')) {
+    throw new Refused(`${where}: a mapping whose only key is ${JSON.stringify(token)} is a jsii wire token, not data`);
+  }
+}
+
+function describe(value) {
+  return value === undefined ? 'nothing' : JSON.stringify(value);
+}
+
 function convert(value, typeRef, where) {
   if (['string', 'boolean', 'number'].includes(typeRef.primitive)) {
-    if (typeof value !== typeRef.primitive) throw new TypeError(`${where}: expected a ${typeRef.primitive}, found ${JSON.stringify(value)}`);
+    if (typeof value !== typeRef.primitive) throw new Refused(`${where}: expected a ${typeRef.primitive}, found ${describe(value)}`);
     return value;
   }
   if (typeRef.collection) {
     const { kind, elementtype } = typeRef.collection;
     if (kind === 'array') {
-      if (!Array.isArray(value)) throw new TypeError(`${where}: expected a list, found ${JSON.stringify(value)}`);
+      if (!Array.isArray(value)) throw new Refused(`${where}: expected a list, found ${describe(value)}`);
       return value.map((item, i) => convert(item, elementtype, `${where}[${i}]`));
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new TypeError(`${where}: expected a mapping, found ${JSON.stringify(value)}`);
+      throw new Refused(`${where}: expected a mapping, found ${describe(value)}`);
     }
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, convert(item, elementtype, `${where}.${key}`)]));
+    checkMapping(value, where);
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => {
+      checkKey(key, `${where}.${key}`);
+      return [key, convert(item, elementtype, `${where}.${key}`)];
+    }));
   }
-  if (typeRef.fqn) return struct(value, typeRef.fqn, where);
-  return value;  // any
+  if (typeRef.fqn) return struct(value, typeRef.fqn, where, true);
+  return likeJsii(value, where);  // any
 }
 
-function struct(value, fqn, where) {
+function struct(value, fqn, where, fromPythonDict) {
   const properties = assembly.types[fqn].properties;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new TypeError(`${where}: expected a mapping (${fqn}), found ${JSON.stringify(value)}`);
+    throw new Refused(`${where}: expected a mapping (${fqn}), found ${describe(value)}`);
   }
-  const declared = new Map(properties.map((p) => [p.name, p]));
+  checkMapping(value, where);
+  const accepted = new Map(properties.filter((p) => !fromPythonDict || p.name === p.name.toLowerCase()).map((p) => [p.name, p]));
   const fields = {};
   for (const [key, item] of Object.entries(value)) {
-    const property = declared.get(key);
+    checkKey(key, `${where}.${key}`);
+    const property = accepted.get(key);
     if (!property) {
-      throw new TypeError(`${where}.${key}: not a field cdk8s's ${fqn} declares (${[...declared.keys()].join(', ')})`);
+      throw new Refused(`${where}.${key}: not a field cdk8s's Python binding of ${fqn} takes (${[...accepted.keys()].join(', ')})`);
     }
     if (item !== undefined && item !== null) fields[key] = convert(item, property.type, `${where}.${key}`);
   }
   for (const property of properties) {
     if (!property.optional && fields[property.name] === undefined) {
-      throw new TypeError(`${where}.${property.name}: required by cdk8s's ${fqn}, missing`);
+      throw new Refused(`${where}.${property.name}: required by cdk8s's ${fqn}, missing`);
     }
   }
   return fields;
 }
 
-// jsii's kernel hands cdk8s a null found inside an object as undefined, so the field disappears
-// from the output; a null list item stays (JSON writes an undefined item as null), and a top-level
-// field set to null is absent. The same here, so both paths give the same objects.
-function likeJsii(value) {
-  if (Array.isArray(value)) return value.map(likeJsii);
+function likeJsii(value, where) {
+  if (Array.isArray(value)) return value.map((item, i) => likeJsii(item, `${where}[${i}]`));
   if (value === null || typeof value !== 'object') return value;
+  checkMapping(value, where);
   const fields = {};
   for (const [key, item] of Object.entries(value)) {
-    if (item !== null) fields[key] = likeJsii(item);
+    checkKey(key, `${where}.${key}`);
+    if (item !== null) fields[key] = likeJsii(item, `${where}.${key}`);
   }
   return fields;
 }
@@ -92,12 +133,19 @@ function resolveChart(app, chartId, bodies) {
   // Names are explicit and human; cdk8s must never append hashes to them.
   const chart = new cdk8s.Chart(app, chartId, { disableResourceNameHashes: true });
   bodies.forEach((body, index) => {
-    const { apiVersion, kind, metadata: given, ...rest } = body;
-    const metadata = struct(given, 'cdk8s.ApiObjectMetadata', `object ${index} (${kind}) metadata`);
-    if (typeof metadata.name !== 'string') throw new TypeError(`object ${index} (${kind}) metadata.name: expected a string, found ${JSON.stringify(metadata.name)}`);
-    const object = new cdk8s.ApiObject(chart, `${kind}-${metadata.name}`, { apiVersion, kind, metadata });
-    const patches = Object.entries(rest).filter(([, value]) => value !== null)
-      .map(([key, value]) => cdk8s.JsonPatch.add(`/${key}`, likeJsii(value)));
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new Refused(`object ${index}: expected a mapping, found ${describe(body)}`);
+    const { apiVersion, kind, metadata, ...rest } = body;
+    const named = typeof metadata?.name === 'string' && typeof kind === 'string';
+    const where = named ? `object ${index} (${kind} ${metadata.name})` : `object ${index}`;
+    const props = struct({ apiVersion, kind, metadata }, 'cdk8s.ApiObjectProps', where, false);
+    if (typeof props.metadata?.name !== 'string') {
+      throw new Refused(`${where}.metadata.name: expected a string, found ${describe(props.metadata?.name)}`);
+    }
+    const object = new cdk8s.ApiObject(chart, `${kind}-${props.metadata.name}`, props);
+    const patches = Object.entries(rest).filter(([, value]) => value !== null).map(([key, value]) => {
+      checkKey(key, `${where}.${key}`);
+      return cdk8s.JsonPatch.add(`/${key}`, likeJsii(value, `${where}.${key}`));
+    });
     if (patches.length) object.addJsonPatch(...patches);
   });
   return chart.toJson();
@@ -164,7 +212,7 @@ for (;;) {
   try {
     reply = [chartId, resolveChart(scopeFor(chartId), chartId, bodies), null];
   } catch (error) {
-    reply = [chartId, null, String((error && error.stack) || error)];
+    reply = [chartId, null, error instanceof Refused ? error.message : String((error && error.stack) || error)];
   }
   const data = Buffer.from(JSON.stringify(reply), 'utf8');
   const frame = Buffer.alloc(4);

@@ -43,7 +43,7 @@ class ResolverError(GitopsError):
 # Requests a resolver may hold at once. More than one keeps the next chart waiting in its pipe, so
 # it never idles while this process, busy turning answers into YAML in other threads, waits for
 # the GIL (up to the 5 ms switch interval) to send the next one: six one-object charts took 40 ms
-# one at a time, ~15 ms pipelined. Few enough that a resolver that finishes early still finds
+# one at a time, 15-20 ms pipelined. Few enough that a resolver that finishes early still finds
 # work left in the shared queue.
 IN_FLIGHT = 4
 
@@ -60,17 +60,23 @@ class _Channel:
 
 
 def start_resolver() -> subprocess.Popen:
-    from .cdk8s_js import node_modules
+    import tarfile
+
+    from .cdk8s_js import CACHE, node_modules
     from .crashsafe import dying_with_this_process
 
     node = shutil.which("node")
     if node is None:
         raise ResolverError("Node.js (`node`) is not on PATH: cdk8s runs in Node (see README, set-up)")
+    try:
+        library = node_modules()
+    except (OSError, tarfile.TarError) as exc:
+        raise ResolverError(f"cannot prepare cdk8s's JavaScript in {CACHE}: {exc}") from exc
     # A session of its own: a terminal's Ctrl-C goes to the foreground process group, and Node
     # (which resets SIGINT to its default at start, src/node.cc ResetSignalHandlers) would die
     # mid-boot. This process decides instead: it kills the resolvers when it stops, and
     # PR_SET_PDEATHSIG covers its own death (set between fork and exec; it survives the exec).
-    return subprocess.Popen([node, str(RESOLVER), str(node_modules())], stdin=subprocess.PIPE,
+    return subprocess.Popen([node, str(RESOLVER), str(library)], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, start_new_session=True,
                             preexec_fn=dying_with_this_process())
 
@@ -112,7 +118,8 @@ def _take_prestarted(most: int) -> list[subprocess.Popen]:
 
 
 def _write_frame(stream, message) -> None:
-    payload = json.dumps(message, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    # ASCII with \u escapes: lossless for any Python str, a lone surrogate included (UTF-8 has none).
+    payload = json.dumps(message, allow_nan=False, separators=(",", ":")).encode("ascii")
     stream.write(HEADER.pack(len(payload)) + payload)
     stream.flush()
 
