@@ -152,6 +152,9 @@ def resolve_chart(app: ResolverApp, chart_id: str, bodies: list[dict]) -> list[d
 
     gitops/pipeline/resolver.js ``resolveChart`` makes the same calls in Node; change both together.
     """
+    # cdk8s gets the bodies' JSON, as in the Node resolver: tuples become lists, and what JSON cannot
+    # hold (a set, NaN, a datetime) is refused here, whichever path resolves the chart.
+    bodies = json.loads(json.dumps(bodies, allow_nan=False))
     # Names are explicit and human; cdk8s must never append hashes to them.
     chart = _cdk8s().Chart(app.scope_for(chart_id), chart_id, disable_resource_name_hashes=True)
     for body in bodies:

@@ -8,6 +8,7 @@ reaches the reply channel.
 """
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import random
@@ -21,7 +22,7 @@ import pytest
 
 from charts.base import ResolverApp, resolve_chart
 from gitops.pipeline import cdk8s_js
-from gitops.pipeline.resolver_pool import RESOLVER, ResolverError, ResolverPool, _read_frame, _write_frame
+from gitops.pipeline.resolver_pool import HEADER, MARKER, RESOLVER, ResolverError, ResolverPool, _read_frame, _write_frame
 
 from .conftest import MINI, REPO, copy_inputs, run_gitops, tree_bytes
 
@@ -122,8 +123,8 @@ def _without(key: str) -> dict:
 
 
 @pytest.mark.parametrize("body, expected", [
-    (_with(metadata={"name": "a", "generateName": "g"}), "metadata.generateName: not a field cdk8s's Python binding"),
-    (_with(metadata={"name": "a", "ownerReferences": []}), "metadata.ownerReferences: not a field cdk8s's Python binding"),
+    (_with(metadata={"name": "a", "generateName": "g"}), "metadata.generateName: not a field of cdk8s's cdk8s.ApiObjectMetadata as its Python binding takes it"),
+    (_with(metadata={"name": "a", "ownerReferences": []}), "metadata.ownerReferences: not a field of cdk8s's cdk8s.ApiObjectMetadata as its Python binding"),
     (_with(metadata={"name": "a", "labels": {"k": 1}}), "metadata.labels.k: expected a string, found 1"),
     (_with(metadata={"name": "a", "labels": {"k": None}}), "metadata.labels.k: expected a string, found null"),
     (_with(metadata={"name": "a", "namespace": 5}), "metadata.namespace: expected a string, found 5"),
@@ -163,6 +164,60 @@ def test_jsii_wire_tokens_are_refused_where_jsii_would_not_keep_them(shared_pool
 def test_wire_tokens_among_other_keys_are_data_both_ways(shared_pool):
     body = _with(data={"k": {"$jsii.map": "x", "other": "y"}, "$jsii.date": "z"})
     assert shared_pool.submit("data", [body]).result(timeout=60) == resolve_chart(ResolverApp(), "data", [body]) == [body]
+
+
+OWNER = {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": "u-1", "blockOwnerDeletion": True}
+
+
+@pytest.mark.parametrize("body", [
+    _with(data={"__proto__": None, "k": "v"}),                       # the null goes first, then nothing is wrong
+    _with(data={"k": [{"$jsii.map": None}, None, {"a": None}]}),
+    {**CONFIGMAP, "metadata/labels": None},                          # adding undefined removes what the path names
+    {**CONFIGMAP, "data/k": None},
+    {**CONFIGMAP, "spec": None},
+    _with(metadata={"name": "a", "owner_references": [OWNER]}),      # a keyword of the Python binding; the items
+    _with(metadata={"name": "a", "owner_references": [{**OWNER, "controller": None}]}),  # are the kernel's
+    _with(data={"k": ("a", "b")}),                                    # both get JSON: a tuple is a list
+    _with(data={"big": 2**53 + 1, "small": 5e-324, "neg": -0.0, "float": 1.0}),
+])
+def test_edge_bodies_resolve_alike_both_ways(shared_pool, body):
+    through_node = shared_pool.submit("edge", [body]).result(timeout=60)
+    assert json.dumps(through_node) == json.dumps(resolve_chart(ResolverApp(), "edge", [body]))
+
+
+@pytest.mark.parametrize("body", [{**CONFIGMAP, "a/b": None}, {**CONFIGMAP, "constructor": None},
+                                  {**CONFIGMAP, "__proto__": None}])
+def test_edge_bodies_both_paths_refuse(shared_pool, body):
+    with pytest.raises(ResolverError, match="cdk8s could not resolve chart 'edge'"):
+        shared_pool.submit("edge", [body]).result(timeout=60)
+    with pytest.raises(Exception):
+        resolve_chart(ResolverApp(), "edge", [body])
+
+
+@pytest.mark.parametrize("body, expected", [
+    (_with(data={"x": {"$jsii.map": {"a": "b"}, "y": None}}), "a mapping whose only key is \"$jsii.map\""),
+    (_with(data={"huge": 10**400}), "object 0 (ConfigMap a).data.huge: the number is beyond a double's range"),
+    (_with(metadata={"name": "a", "owner_references": [{**OWNER, "extra": 1}]}),
+     "metadata.owner_references[0].extra: not a field of cdk8s's cdk8s.OwnerReference as jsii's kernel reads it"),
+])
+def test_bodies_jsii_would_change_are_refused(shared_pool, body, expected):
+    with pytest.raises(ResolverError) as refused:
+        shared_pool.submit("changed", [body]).result(timeout=60)
+    assert expected in str(refused.value)
+    try:
+        through_jsii = resolve_chart(ResolverApp(), "changed", [body])
+    except Exception:
+        return
+    assert through_jsii != [body]
+
+
+@pytest.mark.parametrize("value", [datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc), {1}, float("inf")])
+def test_values_json_cannot_hold_are_refused_both_ways(shared_pool, value):
+    body = _with(data={"k": value})
+    with pytest.raises(ResolverError, match="could not be sent to cdk8s"):
+        shared_pool.submit("not-json", [body]).result(timeout=60)
+    with pytest.raises((TypeError, ValueError)):
+        resolve_chart(ResolverApp(), "not-json", [body])
 
 
 def test_library_is_the_javascript_the_cdk8s_python_package_embeds():
@@ -449,3 +504,58 @@ def test_a_cache_that_cannot_be_written_is_a_one_line_error(tmp_path, monkeypatc
     monkeypatch.setattr(cdk8s_js, "CACHE", tmp_path / "a-file" / "cache")
     with pytest.raises(ResolverError, match=r"cannot prepare cdk8s's JavaScript in .*a-file/cache: "):
         start_resolver()
+
+
+def test_a_request_the_resolver_cannot_read_fails_alone():
+    """Not JSON (or, in real life, bigger than a JavaScript string): that chart fails, the next works."""
+    proc = subprocess.Popen(["node", str(RESOLVER), str(cdk8s_js.node_modules())], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    garbage = b"[not json"
+    proc.stdin.write(HEADER.pack(MARKER, len(garbage)) + garbage)
+    _write_frame(proc.stdin, ["after", [CONFIGMAP]])
+    proc.stdin.close()
+    chart_id, objects, error = _read_frame(proc.stdout)
+    assert (chart_id, objects) == (None, None) and "SyntaxError" in error
+    assert _read_frame(proc.stdout) == ["after", [CONFIGMAP], None]
+    assert proc.wait(timeout=60) == 0
+    proc.stdout.close()
+    proc.stderr.close()
+
+
+def test_anything_else_on_the_resolvers_stdout_loses_the_channel_without_hanging(tmp_path, monkeypatch):
+    """A library writing to fd 1 itself (past the stdout redirect): no frame marker, so the pool stops
+    that resolver and fails its charts instead of waiting for a frame length read from the noise."""
+    library = _fake_library(tmp_path / "lib", "require('fs').writeSync(1, 'hello from a library that bypasses stdout');")
+    monkeypatch.setattr(cdk8s_js, "node_modules", lambda: library)
+    pool = ResolverPool(1)
+    try:
+        with pytest.raises(ResolverError, match="ended"):
+            pool.submit("one", [CONFIGMAP]).result(timeout=30)
+    finally:
+        pool.close()
+
+
+def test_a_pool_that_fails_to_start_leaves_no_resolver(monkeypatch):
+    from gitops.pipeline import resolver_pool
+
+    started = []
+    real = resolver_pool.start_resolver
+
+    def second_fails():
+        if started:
+            raise ResolverError("no second resolver")
+        started.append(real())
+        return started[-1]
+
+    monkeypatch.setattr(resolver_pool, "start_resolver", second_fails)
+    with pytest.raises(ResolverError, match="no second resolver"):
+        ResolverPool(2)
+    assert started[0].returncode is not None  # killed and reaped
+
+
+def test_staging_folders_of_killed_extractions_are_removed(tmp_path, monkeypatch):
+    monkeypatch.setattr(cdk8s_js, "CACHE", tmp_path / "cache")
+    leftover = tmp_path / "cache" / f".{'0' * 32}-999999"
+    (leftover / "node_modules").mkdir(parents=True)
+    cdk8s_js.node_modules()
+    assert not leftover.exists()

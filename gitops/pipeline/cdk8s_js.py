@@ -15,6 +15,7 @@ whatever ``--no-cache`` says), it holds only the installed library's files.
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import os
 import shutil
@@ -57,10 +58,7 @@ def node_modules() -> Path:
     Raises OSError (e.g. a read-only .cache) or tarfile.TarError; the caller reports them.
     """
     tarballs = {package: tarball(package) for package in PACKAGES}
-    digest = hashlib.sha256()
-    for package, path in tarballs.items():
-        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
-    target = CACHE / digest.hexdigest()[:32] / "node_modules"
+    target = CACHE / _digest(tuple(tarballs.values())) / "node_modules"
     if _complete(target):
         return target
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -71,8 +69,9 @@ def node_modules() -> Path:
         if _complete(target):
             return target
         shutil.rmtree(target.parent, ignore_errors=True)
+        for leftover in CACHE.glob(".*-*"):  # staging folders of runs killed while extracting
+            shutil.rmtree(leftover, ignore_errors=True)
         staging = target.parent.with_name(f".{target.parent.name}-{os.getpid()}")
-        shutil.rmtree(staging, ignore_errors=True)
         try:
             for package, path in tarballs.items():
                 with tarfile.open(path) as archive:
@@ -82,6 +81,15 @@ def node_modules() -> Path:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+@functools.lru_cache(maxsize=None)
+def _digest(tarballs: tuple[Path, ...]) -> str:
+    """Of the tarballs' names and bytes (once per process: a run may start more than one resolver)."""
+    digest = hashlib.sha256()
+    for path in tarballs:
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:32]
 
 
 def _strip_package_prefix(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:

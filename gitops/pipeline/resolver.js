@@ -12,16 +12,17 @@
 // util.inspect for every value it types, lib/program.js computeSerializationType), 0.07-0.10 s
 // here; and no jsii Python runtime to import per resolver. One request per chart, one answer.
 //
-// Wire format (stdin -> stdout): frames of a 4-byte big-endian length and UTF-8 JSON. Request
-// [chartId, bodies]; reply [chartId, objects, null] or [chartId, null, errorText] (the reason a
-// body is refused, or cdk8s's error with its stack), in request
-// order. Anything a library prints goes to stderr, so it can never corrupt a frame.
+// Wire format (stdin -> stdout): frames of the marker "cdk8", a 4-byte big-endian length and UTF-8
+// JSON. Request [chartId, bodies]; reply [chartId, objects, null] or [chartId, null, errorText]
+// (the reason a body is refused, or cdk8s's error with its stack), in request order. Anything a
+// library prints goes to stderr, so it can never corrupt a frame.
 'use strict';
 const fs = require('fs');
 const path = require('path');
 
 const IN = 0;
 const OUT = 1;
+const MARKER = Buffer.from('cdk8');  // starts every frame both ways (resolver_pool.py HEADER)
 Object.defineProperty(process, 'stdout', { configurable: true, enumerable: true, get: () => process.stderr });
 
 const libraries = process.argv[2];
@@ -31,19 +32,24 @@ const cdk8s = require(path.join(libraries, 'cdk8s'));
 // both paths give the same objects or both refuse (tests/test_resolver.py compares them):
 // - ApiObject's props are the struct cdk8s.ApiObjectProps {apiVersion, kind, metadata}: declared
 //   fields only, each of its declared type (jsii's kernel checks them), null fields left out. The
-//   Python binding builds a struct from a dict by keyword (`ApiObjectMetadata(**metadata)`), and
-//   its keywords are the snake_case names: a field whose name has a capital letter
-//   (ownerReferences) cannot be given from a body at all. Fields and types come from the same
-//   assembly jsii uses, cdk8s's .jsii.
-// - every other top-level field becomes a JSON patch value of type any, in which jsii's kernel
-//   turns a null found inside an object into undefined: the field disappears from the output; a
-//   null list item stays (JSON writes an undefined item as null), a top-level null field is absent.
-// - what would not survive as data is refused: a `__proto__` key (JavaScript assignment sets the
+//   Python binding builds a struct-typed field from a dict by keyword (`ApiObjectMetadata(**metadata)`),
+//   and its keywords are the snake_case names: `owner_references` is taken (and becomes
+//   ownerReferences), `ownerReferences` is not. Structs inside a list reach the kernel as mappings
+//   with the JSON names (an OwnerReference's `apiVersion`), and the kernel drops keys it does not
+//   know: refused here. Fields and types come from the same assembly jsii uses, cdk8s's .jsii.
+// - every other top-level field becomes a JSON patch `add` of its value, typed any, in which jsii's
+//   kernel turns null into undefined: a field whose value is null disappears (at the top level too:
+//   adding undefined removes the field its path names), a null list item stays (JSON writes an
+//   undefined item as null). Numbers beyond a double's range are refused (JSON.parse makes them
+//   Infinity, which jsii drops and JSON writes as null).
+// - what would not survive as data is refused, once null-valued keys are gone (jsii's Python side
+//   reads back the smaller mapping): a `__proto__` key (JavaScript assignment sets the
 //   prototype instead, and jsii refuses it), and a mapping whose only key is one of jsii's wire
 //   tokens `$jsii.byref|date|enum|map` (or byref with `$jsii.interfaces`), which jsii's Python
 //   runtime reads back as a reference, date, enum or map instead of data (jsii 1.142
 //   jsii/_kernel/providers/process.py `ohook`): jsii refuses such a body or returns another value.
-// Python tuples reach this process as JSON lists; jsii's bindings refuse them.
+// Both paths hand cdk8s the body's JSON (charts/base.py round-trips it for jsii too), so tuples
+// are lists and values JSON cannot hold are refused before either.
 const assembly = JSON.parse(fs.readFileSync(path.join(libraries, 'cdk8s', '.jsii'), 'utf8'));
 
 // A body this resolver refuses: the parent reports the message alone (no stack), naming the chart.
@@ -69,7 +75,9 @@ function describe(value) {
   return value === undefined ? 'nothing' : JSON.stringify(value);
 }
 
-function convert(value, typeRef, where) {
+// ``keywords``: a struct-typed value here is built by the Python binding from a dict (keys are its
+// snake_case keywords); inside a collection the kernel builds it (keys are the JSON names).
+function convert(value, typeRef, where, keywords) {
   if (['string', 'boolean', 'number'].includes(typeRef.primitive)) {
     if (typeof value !== typeRef.primitive) throw new Refused(`${where}: expected a ${typeRef.primitive}, found ${describe(value)}`);
     return value;
@@ -78,7 +86,7 @@ function convert(value, typeRef, where) {
     const { kind, elementtype } = typeRef.collection;
     if (kind === 'array') {
       if (!Array.isArray(value)) throw new Refused(`${where}: expected a list, found ${describe(value)}`);
-      return value.map((item, i) => convert(item, elementtype, `${where}[${i}]`));
+      return value.map((item, i) => convert(item, elementtype, `${where}[${i}]`, false));
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       throw new Refused(`${where}: expected a mapping, found ${describe(value)}`);
@@ -86,28 +94,33 @@ function convert(value, typeRef, where) {
     checkMapping(value, where);
     return Object.fromEntries(Object.entries(value).map(([key, item]) => {
       checkKey(key, `${where}.${key}`);
-      return [key, convert(item, elementtype, `${where}.${key}`)];
+      return [key, convert(item, elementtype, `${where}.${key}`, false)];
     }));
   }
-  if (typeRef.fqn) return struct(value, typeRef.fqn, where, true);
+  if (typeRef.fqn) return struct(value, typeRef.fqn, where, keywords);
   return likeJsii(value, where);  // any
 }
 
-function struct(value, fqn, where, fromPythonDict) {
+// The keyword jsii's Python binding gives a struct field: apiVersion -> api_version.
+function pythonName(name) {
+  return name.replace(/[A-Z]/g, (capital) => `_${capital.toLowerCase()}`);
+}
+
+function struct(value, fqn, where, keywords) {
   const properties = assembly.types[fqn].properties;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new Refused(`${where}: expected a mapping (${fqn}), found ${describe(value)}`);
   }
-  checkMapping(value, where);
-  const accepted = new Map(properties.filter((p) => !fromPythonDict || p.name === p.name.toLowerCase()).map((p) => [p.name, p]));
+  const accepted = new Map(properties.map((p) => [keywords ? pythonName(p.name) : p.name, p]));
   const fields = {};
   for (const [key, item] of Object.entries(value)) {
+    if (item === undefined || item === null) continue;
     checkKey(key, `${where}.${key}`);
     const property = accepted.get(key);
     if (!property) {
-      throw new Refused(`${where}.${key}: not a field cdk8s's Python binding of ${fqn} takes (${[...accepted.keys()].join(', ')})`);
+      throw new Refused(`${where}.${key}: not a field of cdk8s's ${fqn} as ${keywords ? "its Python binding takes it" : "jsii's kernel reads it"} (${[...accepted.keys()].join(', ')})`);
     }
-    if (item !== undefined && item !== null) fields[key] = convert(item, property.type, `${where}.${key}`);
+    fields[property.name] = convert(item, property.type, `${where}.${key}`, true);
   }
   for (const property of properties) {
     if (!property.optional && fields[property.name] === undefined) {
@@ -119,13 +132,17 @@ function struct(value, fqn, where, fromPythonDict) {
 
 function likeJsii(value, where) {
   if (Array.isArray(value)) return value.map((item, i) => likeJsii(item, `${where}[${i}]`));
-  if (value === null || typeof value !== 'object') return value;
-  checkMapping(value, where);
-  const fields = {};
-  for (const [key, item] of Object.entries(value)) {
-    checkKey(key, `${where}.${key}`);
-    if (item !== null) fields[key] = likeJsii(item, `${where}.${key}`);
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    throw new Refused(`${where}: the number is beyond a double's range`);
   }
+  if (value === null || typeof value !== 'object') return value;
+  const present = Object.entries(value).filter(([, item]) => item !== null);
+  const fields = {};
+  for (const [key, item] of present) {
+    checkKey(key, `${where}.${key}`);
+    fields[key] = likeJsii(item, `${where}.${key}`);
+  }
+  checkMapping(fields, where);
   return fields;
 }
 
@@ -142,9 +159,13 @@ function resolveChart(app, chartId, bodies) {
       throw new Refused(`${where}.metadata.name: expected a string, found ${describe(props.metadata?.name)}`);
     }
     const object = new cdk8s.ApiObject(chart, `${kind}-${props.metadata.name}`, props);
-    const patches = Object.entries(rest).filter(([, value]) => value !== null).map(([key, value]) => {
+    const patches = Object.entries(rest).map(([key, value]) => {
       checkKey(key, `${where}.${key}`);
-      return cdk8s.JsonPatch.add(`/${key}`, likeJsii(value, `${where}.${key}`));
+      if (key === 'constructor' && value === null) {
+        // Adding undefined leaves an own `constructor` field, and jsii's kernel then cannot return the object.
+        throw new Refused(`${where}.constructor: null here is an object jsii's kernel cannot return`);
+      }
+      return cdk8s.JsonPatch.add(`/${key}`, value === null ? undefined : likeJsii(value, `${where}.${key}`));
     });
     if (patches.length) object.addJsonPatch(...patches);
   });
@@ -203,20 +224,30 @@ function writeAll(buffer) {
 }
 
 for (;;) {
-  const header = readExactly(4);
+  const header = readExactly(8);
   if (header === null) break;
-  const payload = readExactly(header.readUInt32BE(0));
-  if (payload === null) break;
-  const [chartId, bodies] = JSON.parse(payload.toString('utf8'));
-  let reply;
-  try {
-    reply = [chartId, resolveChart(scopeFor(chartId), chartId, bodies), null];
-  } catch (error) {
-    reply = [chartId, null, error instanceof Refused ? error.message : String((error && error.stack) || error)];
+  if (!header.subarray(0, 4).equals(MARKER)) {
+    process.stderr.write(`cdk8s resolver: not a request frame: ${JSON.stringify(header.toString('latin1'))}\n`);
+    process.exit(1);
   }
-  const data = Buffer.from(JSON.stringify(reply), 'utf8');
-  const frame = Buffer.alloc(4);
-  frame.writeUInt32BE(data.length, 0);
+  const payload = readExactly(header.readUInt32BE(4));
+  if (payload === null) break;
+  let chartId = null;
+  let data;
+  try {
+    const [id, bodies] = JSON.parse(payload.toString('utf8'));
+    chartId = id;
+    data = JSON.stringify([chartId, resolveChart(scopeFor(chartId), chartId, bodies), null]);
+  } catch (error) {
+    // Refused, cdk8s failed, or the request or answer is too big for a JavaScript string: this
+    // chart fails and the resolver goes on (a null id: the request could not even be read).
+    const reason = error instanceof Refused ? error.message : String((error && error.stack) || error);
+    data = JSON.stringify([chartId, null, reason.slice(0, 100000)]);
+  }
+  data = Buffer.from(data, 'utf8');
+  const frame = Buffer.alloc(8);
+  MARKER.copy(frame, 0);
+  frame.writeUInt32BE(data.length, 4);
   writeAll(Buffer.concat([frame, data]));
 }
 process.exit(0);

@@ -33,7 +33,11 @@ if TYPE_CHECKING:
 # starts its first resolver before anything heavy is imported.
 
 RESOLVER = Path(__file__).with_name("resolver.js")
-HEADER = struct.Struct("!I")  # each frame: its length, then UTF-8 JSON (resolver.js)
+# Each frame (resolver.js): a marker, its length, then JSON. The marker makes anything else on the
+# resolver's stdout (a library writing to fd 1 itself) a broken channel at once, never a frame
+# length to wait for.
+MARKER = b"cdk8"
+HEADER = struct.Struct("!4sI")
 
 
 class ResolverError(GitopsError):
@@ -102,7 +106,11 @@ def prestart() -> None:
 def discard_prestarted() -> None:
     """Kill and reap every prestarted resolver no pool took (idempotent)."""
     while _PRESTARTED:
-        process = _PRESTARTED.pop()
+        _kill_and_reap([_PRESTARTED.pop()])
+
+
+def _kill_and_reap(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
         with contextlib.suppress(OSError):
             process.kill()
         process.wait()
@@ -120,7 +128,7 @@ def _take_prestarted(most: int) -> list[subprocess.Popen]:
 def _write_frame(stream, message) -> None:
     # ASCII with \u escapes: lossless for any Python str, a lone surrogate included (UTF-8 has none).
     payload = json.dumps(message, allow_nan=False, separators=(",", ":")).encode("ascii")
-    stream.write(HEADER.pack(len(payload)) + payload)
+    stream.write(HEADER.pack(MARKER, len(payload)) + payload)
     stream.flush()
 
 
@@ -129,7 +137,9 @@ def _read_frame(stream):
     header = stream.read(HEADER.size)
     if len(header) < HEADER.size:
         return None
-    size, = HEADER.unpack(header)
+    marker, size = HEADER.unpack(header)
+    if marker != MARKER:
+        raise ValueError(f"not a resolver frame: {header!r}")
     payload = stream.read(size)
     if len(payload) < size:
         return None
@@ -144,8 +154,12 @@ class ResolverPool:
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._processes: list[subprocess.Popen] = _take_prestarted(self.workers)
-        while len(self._processes) < self.workers:
-            self._processes.append(start_resolver())
+        try:
+            while len(self._processes) < self.workers:
+                self._processes.append(start_resolver())
+        except BaseException:  # no pool to close() them: stop the ones already running
+            _kill_and_reap(self._processes)
+            raise
         # Per resolver: a writer that sends queued charts (at most IN_FLIGHT unanswered) and a reader
         # that matches answers to them. Separate threads, so neither pipe can fill up while the
         # other end waits: the resolver always gets its answers read.
@@ -200,7 +214,13 @@ class ResolverPool:
         while True:
             try:
                 reply = _read_frame(process.stdout)
-            except Exception:  # a broken pipe, or a frame that is not JSON: the channel is lost
+            except Exception:  # a broken pipe, or a frame that is not JSON
+                reply = False
+            with channel.lock:
+                asked = bool(channel.in_flight)
+            if reply is not None and not (asked and isinstance(reply, list) and len(reply) == 3):
+                # Not an answer, or one nobody asked for (something else wrote to the resolver's
+                # stdout): nothing after it can be trusted. The channel is lost.
                 with contextlib.suppress(OSError):
                     process.kill()
                 reply = None
@@ -223,7 +243,9 @@ class ResolverPool:
                 future, chart_id = channel.in_flight.popleft()  # answers come in the order asked
             channel.slots.release()
             answered_id, objects, error = reply
-            if answered_id != chart_id:
+            if answered_id is None and error is not None:  # the resolver could not read the request
+                future.set_exception(ResolverError(f"cdk8s could not resolve chart {chart_id!r}:\n{error}"))
+            elif answered_id != chart_id:
                 future.set_exception(ResolverError(f"resolver answered chart {answered_id!r} for {chart_id!r}"))
             elif error is not None:
                 future.set_exception(ResolverError(f"cdk8s could not resolve chart {chart_id!r}:\n{error}"))
