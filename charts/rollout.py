@@ -29,6 +29,7 @@ Spec fields (https://argo-rollouts.readthedocs.io/en/stable/features/specificati
 """
 from __future__ import annotations
 
+from gitops.inputs.conventions import ROLLING_MAX_SURGE_PERCENT
 from gitops.inputs.model import CanaryStep
 
 from .analysis import ROLLOUTS_API, analysed, analysis_ref, analysis_template
@@ -61,13 +62,13 @@ def _step(step: CanaryStep) -> dict:
 def _canary(ctx: ComponentContext) -> dict:
     steps = ctx.delivery.steps
     canary: dict = {
-        "maxSurge": "25%",
+        "maxSurge": f"{ROLLING_MAX_SURGE_PERCENT}%",
         "maxUnavailable": 0,
         "steps": [_step(s) for s in steps],
     }
     if has_service(ctx):
         canary["canaryService"] = canary_service_name(ctx)
-        if ctx.host is not None:
+        if ctx.component.ingress_routed:
             canary["stableService"] = ctx.name
             canary["trafficRouting"] = {"nginx": {"stableIngress": ctx.name}}
     if analysed(ctx):

@@ -21,7 +21,7 @@ def service(ctx: ComponentContext, name: str | None = None) -> dict:
 
 
 def has_service(ctx: ComponentContext) -> bool:
-    return bool(ctx.component.is_serving and ctx.component.port)
+    return ctx.component.has_service
 
 
 class ServiceEndpoint:

@@ -102,10 +102,35 @@ def test_rolling_surge_over_quota_is_a_warning_not_a_failure(mini):
     _edit_env(mini, "dev", tight)
     proc = run_cli(mini, "capacity", "--env", "dev")
     assert proc.returncode == 0, proc.stdout
-    assert "CAP002 warning [dev]: pods at HPA max plus rolling-update surge needs 8, the ResourceQuota allows 7" in proc.stdout
+    assert "CAP002 warning [dev]: pods at HPA max plus the rollout surge needs 8, the ResourceQuota allows 7" in proc.stdout
 
 
 def test_unknown_environment_is_a_usage_error(mini):
     proc = run_cli(mini, "capacity", "--env", "qa")
     assert proc.returncode == 2
     assert "unknown environment" in proc.stderr
+
+
+def test_rollout_peaks_follow_the_delivery_strategy():
+    """What each strategy runs on top of its replicas at its peak (Argo Rollouts: blue-green keeps a
+    full preview ReplicaSet, a traffic-routed canary keeps the stable one at full size)."""
+    from gitops.inputs.delivery import Delivery
+
+    def peak(strategy: str, routed: bool) -> int:
+        return Delivery(strategy, (), False, True).surge_pods(6, routed)
+
+    assert [peak("rolling", False), peak("rolling", True)] == [2, 2]  # maxSurge 25%, rounded up
+    assert [peak("canary", False), peak("canary", True)] == [2, 6]
+    assert [peak("blueGreen", False), peak("blueGreen", True)] == [6, 6]
+
+
+def test_repository_prod_counts_blue_green_and_routed_canaries_twice_and_its_quota_holds_them():
+    from .conftest import REPO
+
+    proc = run_cli(REPO, "capacity", "--env", "prod", "--format", "json")
+    (prod,) = json.loads(proc.stdout)["environments"]
+    rows = {c["name"]: c for c in prod["components"]}
+    assert (rows["admin-portal"]["max_pods"], rows["admin-portal"]["surge_pods"]) == (6, 6)      # blue-green
+    assert (rows["api-gateway"]["max_pods"], rows["api-gateway"]["surge_pods"]) == (12, 12)     # canary behind the ingress
+    assert (rows["event-service"]["max_pods"], rows["event-service"]["surge_pods"]) == (8, 2)   # canary by replica counts
+    assert not [f for f in prod["findings"] if f["rule_id"] in ("CAP001", "CAP002")]

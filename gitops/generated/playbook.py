@@ -83,7 +83,7 @@ def _capacity_lines(platform: Platform, env: Environment) -> list[str]:
     cpu_cap, mem_cap = cap.nodes.allocatable(cap.nodes.nodes_max)
     rows = []
     for label, usage in (("at HPA min", cap.at_min), ("at HPA max", cap.at_max),
-                         ("at HPA max + rolling surge", cap.at_surge), ("ResourceQuota `compute`", cap.quota)):
+                         ("at HPA max + rollout surge", cap.at_surge), ("ResourceQuota `compute`", cap.quota)):
         rows.append([label, *(show(r, usage.get(r)) for r in RESOURCES)])
     rows.append([f"{cap.nodes.nodes_max} × {cap.nodes.instance_type} allocatable", human_cpu(cpu_cap), human_memory(mem_cap), "–", "–", "–"])
     lines = _table(["", *RESOURCES], rows)

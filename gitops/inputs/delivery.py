@@ -20,11 +20,13 @@ Where the settings come from, most specific first, field by field:
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 from ..errors import Problem
+from .conventions import ROLLING_MAX_SURGE_PERCENT
 from .model import CanaryStep, Component, DeliverySettings, Environment
 
 ENVIRONMENT_DEFAULT_KINDS = ("api", "frontend")
@@ -44,6 +46,24 @@ class Delivery:
     @property
     def progressive(self) -> bool:
         return self.strategy in PROGRESSIVE
+
+    def surge_pods(self, replicas: int, ingress_routed: bool) -> int:
+        """Pods a rollout of ``replicas`` pods runs on top of them at its peak (quota and nodes must hold both).
+
+        - rolling (a Deployment) and a canary without traffic routing: ``maxSurge`` with
+          ``maxUnavailable: 0`` (charts/workload.py, charts/rollout.py): up to
+          ROLLING_MAX_SURGE_PERCENT more pods, rounded up, before old ones go;
+        - blueGreen: the preview ReplicaSet at full size next to the active one (charts/rollout.py
+          sets no ``previewReplicaCount``), until promotion plus ``scaleDownDelaySeconds``
+          (https://argo-rollouts.readthedocs.io/en/stable/features/bluegreen/);
+        - a canary with traffic routing: the stable ReplicaSet stays at full size while the canary
+          grows (``dynamicStableScale`` off), and after the last step the canary is at full size too
+          until ``scaleDownDelaySeconds``
+          (https://argo-rollouts.readthedocs.io/en/stable/features/canary/#dynamic-stable-scale-with-traffic-routing).
+        """
+        if self.strategy == "blueGreen" or (self.strategy == "canary" and ingress_routed):
+            return replicas
+        return math.ceil(replicas * ROLLING_MAX_SURGE_PERCENT / 100)
 
 
 @lru_cache(maxsize=None)

@@ -241,6 +241,17 @@ class Component:
         return self.kind in SERVING_KINDS
 
     @property
+    def has_service(self) -> bool:
+        """Gets a Service (charts/service.py): a serving kind with a port."""
+        return bool(self.is_serving and self.port)
+
+    @property
+    def ingress_routed(self) -> bool:
+        """Reached through ingress-nginx (a Service and a public host), so a canary can shift traffic
+        by weight there (charts/rollout.py ``trafficRouting``) instead of by replica counts."""
+        return self.has_service and bool(self.public_subdomain)
+
+    @property
     def is_buildable(self) -> bool:
         return self.is_workload and self.status == "active" and self.dockerfile is not None
 

@@ -5,9 +5,11 @@ Counting rules (one container per pod, as charts/workload.py renders them):
 - a component with an HPA counts ``min`` pods at the low end and ``max`` pods at the high end;
 - a Deployment without HPA counts its ``replicas`` at both ends;
 - a Job or CronJob counts once (one pod running at a time: ``concurrencyPolicy: Forbid``);
-- "max + surge" adds the rolling-update surge (``maxSurge: 25%``, rounded up per Deployment) on top
-  of the maximum: the quota also has to admit those pods while every Deployment rolls at once
-  (a promotion). It is reported as a warning, not a finding.
+- "max + surge" adds what a rollout runs on top of the maximum (gitops/inputs/delivery.py
+  ``Delivery.surge_pods``): ``maxSurge: 25%`` (rounded up) for rolling updates and canaries without
+  traffic routing, a full second ReplicaSet for blue-green and traffic-routed canaries. The quota
+  also has to admit those pods while every component rolls at once (a promotion). It is reported as
+  a warning, not a finding.
 
 Findings (exit 1): the HPA maximum does not fit, i.e. any of requests.cpu, requests.memory,
 limits.cpu, limits.memory or pods at max exceeds the ResourceQuota; the requests at max exceed
@@ -33,8 +35,8 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..inputs.conventions import ROLLING_MAX_SURGE_PERCENT
 from ..findings import Finding
+from ..inputs.delivery import delivery_of
 from ..inputs.model import Environment, Platform
 from ..inputs.quantity import format_cpu, format_memory, human_cpu, human_memory, parse_cpu, parse_memory
 from ..inputs.resolve import resolve
@@ -55,7 +57,6 @@ DAEMONSET_MEMORY = Decimal(512 * 2**20)
 # and 6Gi together; counted once per cluster when sizing nodes.
 PLATFORM_CPU = Decimal(3)
 PLATFORM_MEMORY = Decimal(6 * 2**30)
-ROLLING_SURGE_FRACTION = Decimal(ROLLING_MAX_SURGE_PERCENT) / 100
 
 RESOURCES = ("requests.cpu", "requests.memory", "limits.cpu", "limits.memory", "pods")
 
@@ -137,7 +138,7 @@ class ComponentCapacity:
 # Rule IDs of `gitops capacity` findings (gitops/findings.py is the record and JSON contract).
 CAPACITY_RULES = {
     "CAP001": "quota holds the HPA maximum",
-    "CAP002": "quota holds the rolling-update surge at the HPA maximum",
+    "CAP002": "quota holds every rollout's peak at the HPA maximum",
     "CAP003": "node group holds the HPA maximum",
     "CAP004": "a pod fits on one node",
     "CAP005": "node group holds the HPA maximum plus the platform add-ons",
@@ -246,12 +247,12 @@ def component_capacity(platform: Platform, env: Environment) -> tuple[ComponentC
                         parse_cpu(res.cpu_limit), parse_memory(res.memory_limit), 1)
         if component.kind in ("job", "cronjob"):
             scaling, low, high, surge = "job", 1, 1, 0
-        elif r.autoscaling is not None:
-            scaling, low, high = "hpa", r.autoscaling.min_replicas, r.autoscaling.max_replicas
-            surge = math.ceil(high * ROLLING_SURGE_FRACTION)
         else:
-            scaling, low, high = "replicas", r.replicas, r.replicas
-            surge = math.ceil(high * ROLLING_SURGE_FRACTION)
+            if r.autoscaling is not None:
+                scaling, low, high = "hpa", r.autoscaling.min_replicas, r.autoscaling.max_replicas
+            else:
+                scaling, low, high = "replicas", r.replicas, r.replicas
+            surge = delivery_of(component, env).surge_pods(high, component.ingress_routed)
         out.append(ComponentCapacity(
             component.name, component.kind, scaling, low, high, surge, per_pod,
             f"{res.cpu_request}/{res.memory_request}", f"{res.cpu_limit}/{res.memory_limit}"))
@@ -284,7 +285,7 @@ def _findings(env: str, components: tuple[ComponentCapacity, ...], quota: Usage,
                                     "raise quota in the environment file or lower autoscaling.maxReplicas / resources"))
         elif at_surge.get(resource) > hard:
             findings.append(_finding("CAP002", "warning", env, resource,
-                                    f"{resource} at HPA max plus rolling-update surge needs {show(resource, at_surge.get(resource))}, "
+                                    f"{resource} at HPA max plus the rollout surge needs {show(resource, at_surge.get(resource))}, "
                                     f"the ResourceQuota allows {show(resource, hard)}: a rollout at peak would stall on the quota",
                                     "leave room in quota for the surge, or lower autoscaling.maxReplicas"))
     cpu_cap, mem_cap = nodes.allocatable(nodes.nodes_max)
@@ -324,10 +325,10 @@ def _node_range_findings(env: str, at_min: Usage, at_max: Usage, at_surge: Usage
     if need_max > nodes.nodes_min:
         out.append(_finding("CAP007", "info", env, "nodes.scale-up",
                            f"the minimum of {nodes.nodes_min} nodes cannot hold the HPA maxima: they need at least {need_max} nodes "
-                           f"({need_surge} with the rolling-update surge); {scale_up}", "raise nodeCapacity.min if peaks cannot wait"))
+                           f"({need_surge} with the rollout surge); {scale_up}", "raise nodeCapacity.min if peaks cannot wait"))
     elif need_surge > nodes.nodes_min:
         out.append(_finding("CAP007", "info", env, "nodes.scale-up",
-                           f"the minimum of {nodes.nodes_min} nodes holds the HPA maxima only without the rolling-update surge, "
+                           f"the minimum of {nodes.nodes_min} nodes holds the HPA maxima only without the rollout surge, "
                            f"which needs at least {need_surge} nodes; {scale_up}", "raise nodeCapacity.min if peaks cannot wait"))
     return out
 
