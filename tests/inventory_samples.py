@@ -26,6 +26,28 @@ SHOP_WEB = {
 }
 
 
+def migrations_of(workload: str, name: str) -> dict:
+    """Job ``name``: ``workload``'s schema migrations from ``workload``'s own image, run before it rolls."""
+    return {
+        "name": name,
+        "kind": "job",
+        "runsBefore": workload,
+        "description": f"Schema migrations of {workload}.",
+        "owner": "inventory",
+        "tier": "batch",
+        "language": "python",
+        "runtime": "python:3.11-slim",
+        "source": {"path": f"services/{workload}"},
+        "image": f"ghcr.io/meetinity/{workload}",
+        "build": f"docker build services/{workload}",
+        "start": "alembic upgrade head",
+        "command": ["alembic", "upgrade", "head"],
+        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "100m", "memory": "128Mi"}},
+        "env": [{"name": "DATABASE_URL", "secret": {"key": "shared/database", "property": "url"}, "required": True}],
+        "dependencies": [{"name": "postgresql", "port": 5432}],
+    }
+
+
 def inventory_yaml(base: dict, **changes) -> str:
     """``base`` with ``changes`` applied at the top level, as inventory YAML (key order kept)."""
     return yaml.safe_dump({**base, **changes}, sort_keys=False)

@@ -16,6 +16,7 @@ from gitops.syncplan import order
 from gitops.validate import run_validation
 
 from .conftest import REPO, load_docs, private_copy, run_gitops
+from .inventory_samples import inventory_yaml, migrations_of
 
 ENV = "prod"
 # prod delivers user-service progressively (a Rollout) or by RollingUpdate (a Deployment): the plan treats both alike.
@@ -221,28 +222,7 @@ def test_list_rules_shows_the_sync_rules():
 # inventory runsBefore: the hook goes into its workload's Application; bad references are input errors
 # ---------------------------------------------------------------------------------------------
 
-MIGRATIONS = """\
-name: stock-migrations
-kind: job
-runsBefore: stock-service
-description: Stock schema migrations.
-owner: inventory
-tier: batch
-language: python
-runtime: python:3.11-slim
-source: {path: services/stock-service}
-image: ghcr.io/meetinity/stock-service
-build: docker build services/stock-service
-start: alembic upgrade head
-command: [alembic, upgrade, head]
-resources:
-  requests: {cpu: 50m, memory: 64Mi}
-  limits: {cpu: 100m, memory: 128Mi}
-env:
-  - {name: DATABASE_URL, secret: {key: shared/database, property: url}, required: true}
-dependencies:
-  - {name: postgresql, port: 5432}
-"""
+MIGRATIONS = inventory_yaml(migrations_of("stock-service", "stock-migrations"))
 
 
 def _enable(root: Path, env: str, name: str, settings: dict | None) -> None:
@@ -257,7 +237,8 @@ def _enable(root: Path, env: str, name: str, settings: dict | None) -> None:
 
 def test_runs_before_puts_the_job_hook_in_the_workload_application(mini):
     (mini / "inventory" / "stock-migrations.yaml").write_text(MIGRATIONS)
-    _enable(mini, "dev", "stock-migrations", {"enabled": True, "image": {"tag": "v1.0.0"}})
+    # From stock-service's image, so at its version (gitops/inputs/model.py image_group).
+    _enable(mini, "dev", "stock-migrations", {"enabled": True, "image": {"tag": "v0.9.1"}})
     run_gitops(mini, "synth", check=True)
     assert not (mini / "argocd/dev/application-stock-migrations.yaml").exists()
     app = load_docs(mini, "argocd/dev/application-stock-service.yaml")[0]

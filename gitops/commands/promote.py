@@ -57,7 +57,8 @@ def _report(outcome, fmt: str) -> None:
 @click.command("promote")
 @click.option("--from", "source", default=None, help="Source environment (default: the target's promotesFrom).")
 @click.option("--to", "target", required=True, help="Target environment.")
-@click.option("--service", "services", multiple=True, help="Only this component (repeatable). Default: every component enabled in both.")
+@click.option("--service", "services", multiple=True, help="Only this component (repeatable), with the jobs that run before it "
+              "from the same image. Default: every component enabled in both.")
 @click.option("--dry-run", is_flag=True, help="Render, diff and validate in a temporary worktree; print the PR body; push nothing.")
 @click.option("--reason", default=None, help="Why; recorded in the PR and the commit (required with --skip-gate).")
 # NAME is optional so that the older `--skip-gate --reason TEXT` (a flag, only the order gate had a bypass)
@@ -166,7 +167,8 @@ def _tag_rule() -> str:
 
 @click.command("bump")
 @click.option("--env", "env", required=True, help="Environment to update (usually dev).")
-@click.option("--service", required=True, help="Component whose image was built.")
+@click.option("--service", required=True, help="Component whose image was built (the jobs that run before it "
+              "from the same image move with it).")
 @click.option("--tag", required=True, help=f"Image tag: {_tag_rule()}. Checked against environment.schema.json "
                                            "(the tags images.yml pushes; a moving tag such as latest names no build).")
 @click.option("--digest", default=None, help="Image digest sha256:<64 hex> (required where policy.requireDigest).")
@@ -185,7 +187,9 @@ def bump_command(ctx, env, service, tag, digest, fmt):
     elif result["changed"]:
         old, new = result["old"], result["new"]
         click.echo(f"{service} in {env}: {old.get('image.tag', '-')} -> {new['image.tag']}"
-                   + (f" ({new['image.digest']})" if new.get("image.digest") else "") + f"; re-rendered dist/{env}")
+                   + (f" ({new['image.digest']})" if new.get("image.digest") else "")
+                   + (f", with {', '.join(result['moved_with'])} (same image)" if result["moved_with"] else "")
+                   + f"; re-rendered dist/{env}")
     else:
         click.echo(f"{service} in {env} is already {tag}; nothing changed")
 

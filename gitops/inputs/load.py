@@ -26,7 +26,7 @@ from .model import (
     Dependency, Environment, EnvVar, Health, Image, LimitRangeSpec, Metrics, NodeCapacity,
     Platform, Quota, Resources, SecretRef, SecretStore, Volume,
 )
-from .model import ArgoCDSettings, SyncWindow
+from .model import ArgoCDSettings, SyncWindow, image_group
 from .model import ExternalEgress, Unauthenticated
 from .model import CanaryStep, DeliverySettings
 from .schema_errors import short
@@ -668,6 +668,17 @@ def _check_environments(docs: list[SourceDoc], envs: dict[str, Environment], com
                                         f"{cname} runs before {comp.runs_before} (inventory runsBefore) as a hook of its "
                                         f"Application; expected {comp.runs_before} enabled here too, found it disabled or absent",
                                         doc.line_of(path + ("enabled",))))
+            elif comp.runs_before is not None and s.image is not None and image_group(components, cname) != (cname,):
+                workload = env.settings(comp.runs_before)
+                if workload is not None and workload.image is not None and workload.image != s.image:
+                    # Migrations of another version than the one rolling out: the hook would migrate the
+                    # schema for code that is not there (or not migrate for code that is).
+                    problems.append(Problem(doc.file, "/".join(path + ("image",)),
+                                            f"{cname} runs before {comp.runs_before} from the same image repository, so it "
+                                            f"migrates for that version; expected {comp.runs_before}'s image here "
+                                            f"({_image_text(workload.image)}), found {_image_text(s.image)} "
+                                            f"(gitops bump and gitops promote move both together)",
+                                            doc.line_of(path + ("image",))))
             declared = {e.name for e in comp.env}
             for key, _ in s.env:
                 if key not in declared:
@@ -691,6 +702,10 @@ def _check_environments(docs: list[SourceDoc], envs: dict[str, Environment], com
             if bname not in components or components[bname].kind != "backing":
                 problems.append(Problem(doc.file, f"backing/{bname}", f"expected a backing service from the inventory, found {bname!r}", doc.line_of(("backing", bname))))
     return problems
+
+
+def _image_text(image) -> str:
+    return f"tag {image.tag}" + (f", digest {image.digest}" if image.digest else "")
 
 
 def _check_runs_before(doc: SourceDoc, c: Component, components: dict[str, Component], broken: set[str]) -> list[Problem]:

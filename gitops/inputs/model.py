@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import Literal, Mapping
 
 ComponentKind = Literal["api", "frontend", "worker", "job", "cronjob", "backing"]
 # Kinds that run as pods built from our own images.
@@ -423,6 +423,23 @@ class Environment:
         return dict(self.backing).get(name)
 
 
+def image_group(components: Mapping[str, Component], name: str) -> tuple[str, ...]:
+    """``name`` and every component that must run exactly its image version, sorted.
+
+    A job that runs before a workload (inventory runsBefore: migrations, as a Sync hook of the
+    workload's Application) from the workload's own image repository migrates for the version it runs
+    before: the two form one group. The loader refuses a group whose members run different images in
+    an environment; ``gitops bump`` and ``gitops promote --service`` move a group together. Anything
+    else is a group of one.
+    """
+    component = components[name]
+    workload = components.get(component.runs_before) if component.runs_before else component
+    if workload is None or workload.image_repository is None or component.image_repository != workload.image_repository:
+        return (name,)
+    return tuple(sorted({workload.name, *(c.name for c in components.values()
+                                          if c.runs_before == workload.name and c.image_repository == workload.image_repository)}))
+
+
 @dataclass(frozen=True)
 class Platform:
     """The whole loaded input: every component and every environment."""
@@ -441,6 +458,9 @@ class Platform:
 
     def component(self, name: str) -> Component:
         return self._by_name[name]
+
+    def image_group(self, name: str) -> tuple[str, ...]:
+        return image_group(self._by_name, name)
 
     def environment(self, name: str) -> Environment:
         for e in self.environments:

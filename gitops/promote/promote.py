@@ -295,7 +295,11 @@ def _select(platform: Platform, src: EnvFile, dst: EnvFile, source: str, target:
                                         "adding a service to an environment is a local decision: add it there first"))
         if problems:
             raise InputError(problems)
-        return sorted(set(services))
+        # A job that runs before a component from its image moves with it (Platform.image_group):
+        # promoting one without the other would run migrations of another version.
+        together = {member for name in services for member in platform.image_group(name)
+                    if src.enabled(member) and dst.has_component(member)}
+        return sorted(set(services) | together)
     return sorted(n for n in dst.components() if dst.enabled(n) and src.enabled(n) and n in known)
 
 

@@ -87,6 +87,8 @@ def bump(root: Path | str, env: str, service: str, tag: str, digest: str | None 
          progress: Callable[[str], None] | None = None) -> dict:
     """Set one component's image in one environment (minimal diff) and re-render that environment.
 
+    The jobs that must run the same image (``Platform.image_group``: migrations that run before the
+    component) get it too, where the environment declares them; ``moved_with`` names them.
     Bad tag/digest, unknown environment or component -> InputError, nothing written.
     If the edited platform does not load or render, the environment file is restored.
     """
@@ -103,15 +105,27 @@ def bump(root: Path | str, env: str, service: str, tag: str, digest: str | None 
     env_file = EnvFile.read(path, rel)
     if not env_file.has_component(service):
         raise InputError(Problem(rel, f"components/{service}", f"{service} is not declared in {env}; add it to the environment first"))
-    old = env_file.values(service)
-    new = {k: v for k, v in old.items() if not k.startswith("image.")}
-    new["image.tag"] = tag
-    if digest:
-        new["image.digest"] = digest
-    if plain_values(new) == plain_values(old):
-        return {"changed": False, "env": env, "service": service, "old": plain_values(old), "new": plain_values(new)}
+    if service not in {c.name for c in platform.components}:
+        raise InputError(Problem("(command line)", "--service", f"expected an inventory component, found unknown {service!r}"))
+
+    def with_image(name: str) -> tuple[dict, dict]:
+        old = env_file.values(name)
+        new = {k: v for k, v in old.items() if not k.startswith("image.")}
+        new["image.tag"] = tag
+        if digest:
+            new["image.digest"] = digest
+        return old, new
+
+    old, new = with_image(service)
+    moved_with = [name for name in platform.image_group(service)
+                  if name != service and env_file.has_component(name)
+                  and plain_values(with_image(name)[1]) != plain_values(env_file.values(name))]
+    if plain_values(new) == plain_values(old) and not moved_with:
+        return {"changed": False, "env": env, "service": service, "old": plain_values(old), "new": plain_values(new),
+                "moved_with": []}
     original = path.read_bytes()
-    env_file.set_values(service, new)
+    for name in [service, *moved_with]:
+        env_file.set_values(name, with_image(name)[1])
     path.write_text(env_file.text, encoding="utf-8")
     try:
         load_platform(root)
@@ -120,4 +134,5 @@ def bump(root: Path | str, env: str, service: str, tag: str, digest: str | None 
     except BaseException:
         path.write_bytes(original)
         raise
-    return {"changed": True, "env": env, "service": service, "old": plain_values(old), "new": plain_values(new)}
+    return {"changed": True, "env": env, "service": service, "old": plain_values(old), "new": plain_values(new),
+            "moved_with": moved_with}
