@@ -10,8 +10,7 @@ from gitops.promote.holds import place_hold, read_hold, release_hold
 from gitops.promote.publish import publish as publish_default_branch
 from gitops.promote.versions import bump, status, status_text
 
-from .inventory_samples import inventory_yaml, migrations_of
-from .test_promote_support import copy_setup, git, gitops, template, trailers
+from .test_promote_support import copy_setup, git, gitops, template, trailers, with_migrations
 
 
 @pytest.fixture
@@ -123,27 +122,8 @@ def test_cli_promote_usage_errors(setup):
     assert "stock-report is not enabled in staging" in proc.stderr
 
 
-MIGRATIONS = inventory_yaml(migrations_of("shop-api", "shop-api-migrations"))
-
-
-def _with_migrations(setup) -> None:
-    """shop-api gets a migrations job from its own image, at shop-api's version in every environment."""
-    import re
-
-    from gitops.pipeline.synth import synth
-
-    (setup.root / "inventory" / "shop-api-migrations.yaml").write_text(MIGRATIONS)
-    for env in ("dev", "staging", "prod"):
-        path = setup.root / "environments" / f"{env}.yaml"
-        text = path.read_text()
-        image = re.search(r"\n  shop-api:\n(?:    .*\n)*?    (image: \{.*\})\n", text).group(1)
-        path.write_text(text.replace("\n  shop-api:\n", f"\n  shop-api-migrations:\n    enabled: true\n    {image}\n  shop-api:\n", 1))
-    synth(setup.root)
-    setup.commit_all("shop-api gets migrations")
-
-
 def test_migrations_on_another_version_than_their_workload_are_refused(setup):
-    _with_migrations(setup)
+    with_migrations(setup)
     path = setup.root / "environments" / "prod.yaml"
     lines = path.read_text().splitlines(keepends=True)
     at = next(i for i, line in enumerate(lines) if line.startswith("  shop-api-migrations:")) + 2
@@ -156,7 +136,7 @@ def test_migrations_on_another_version_than_their_workload_are_refused(setup):
 
 
 def test_bump_moves_the_migrations_that_run_before_it(setup):
-    _with_migrations(setup)
+    with_migrations(setup)
     digest = "sha256:" + "9" * 64
     result = bump(setup.root, "dev", "shop-api", "v1.3.0", digest)
     assert result["changed"] and result["moved_with"] == ["shop-api-migrations"]
@@ -170,7 +150,7 @@ def test_bump_moves_the_migrations_that_run_before_it(setup):
 
 
 def test_promoting_one_service_takes_the_migrations_that_run_before_it(setup):
-    _with_migrations(setup)
+    with_migrations(setup)
     bump(setup.root, "dev", "shop-api", "v1.3.0", "sha256:" + "9" * 64)
     setup.commit_all("dev runs shop-api v1.3.0")
     proc = gitops(setup, None, "promote", "--to", "staging", "--service", "shop-api", "--dry-run")

@@ -18,7 +18,7 @@ from gitops.promote.gates import GateFailed
 from gitops.promote.promote import Options, promote
 from gitops.ops.prometheus_api import parse_vector
 
-from .test_promote_support import DIGEST_A, copy_setup, gitops, template
+from .test_promote_support import DIGEST_A, copy_setup, gitops, template, with_migrations
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -72,6 +72,20 @@ def dry_run(w, **kw):
     options = Options(token=w["github"].token, api_url=w["github"].url, environ=w["environ"], now=lambda: NOW,
                       dry_run=True)
     return promote(w["setup"].root, "staging", "prod", options=options, **kw)
+
+
+def test_a_job_that_runs_before_its_workload_soaks_in_the_workloads_application(world):
+    """shop-api-migrations has no Application of its own (a Sync hook in shop-api's): promoting shop-api
+    takes it along, and the soak gate asks shop-api's Application, at a revision with both versions."""
+    setup = world["setup"]
+    main = with_migrations(setup)
+    setup.git("push", "--quiet", "origin", "main")
+    world["argocd"].add("shop-api", world["project"], revision=main, deployed_at=ago(days=2))
+    outcome = dry_run(world, services=["shop-api"])
+    assert [c.name for c in outcome.plan.changes] == ["shop-api", "shop-api-migrations"]
+    soak = next(g for g in outcome.plan.gates if g.name == "soak")
+    assert soak.status == "passed", soak
+    assert "shop-api-migrations" in outcome.body
 
 
 # --------------------------------------------------------------------------- what the issue's "Done when" names

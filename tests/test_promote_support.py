@@ -182,3 +182,23 @@ def trailers(setup: Setup, ref: str) -> dict[str, str]:
     out = setup.git("log", "-1", "--format=%(trailers:unfold,separator=%x1e)", ref)
     pairs = [line.split(": ", 1) for line in out.split("\x1e") if ": " in line]
     return {k.strip(): v.strip() for k, v in pairs}
+
+
+def with_migrations(setup: Setup) -> str:
+    """shop-api gets a migrations job from its own image (inventory runsBefore), at shop-api's version in every
+    environment; rendered and committed. Returns the commit."""
+    import re
+
+    from gitops.pipeline.synth import synth
+
+    from .inventory_samples import inventory_yaml, migrations_of
+
+    (setup.root / "inventory" / "shop-api-migrations.yaml").write_text(
+        inventory_yaml(migrations_of("shop-api", "shop-api-migrations")))
+    for env in ("dev", "staging", "prod"):
+        path = setup.root / "environments" / f"{env}.yaml"
+        text = path.read_text()
+        image = re.search(r"\n  shop-api:\n(?:    .*\n)*?    (image: \{.*\})\n", text).group(1)
+        path.write_text(text.replace("\n  shop-api:\n", f"\n  shop-api-migrations:\n    enabled: true\n    {image}\n  shop-api:\n", 1))
+    synth(setup.root)
+    return setup.commit_all("shop-api gets migrations")

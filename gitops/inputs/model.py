@@ -241,6 +241,12 @@ class Component:
         return self.kind in SERVING_KINDS
 
     @property
+    def application(self) -> str:
+        """The Argo CD Application that syncs this component's folder: its own, or for a job that runs
+        before a workload (runsBefore: a Sync hook there, charts/argocd.py), the workload's."""
+        return self.runs_before or self.name
+
+    @property
     def has_service(self) -> bool:
         """Gets a Service (charts/service.py): a serving kind with a port."""
         return bool(self.is_serving and self.port)

@@ -72,9 +72,7 @@ def build(root: Path | str, *, environ: Mapping[str, str] | None = None,
     by_env = {p["name"]: p for p in pipeline}
 
     for row in rows:
-        # The Application that syncs the component: its own, or for a job that runs before a workload
-        # (inventory runsBefore: a Sync hook there, docs/argocd.md), the workload's.
-        row["application"] = platform.component(row["component"]).runs_before or row["component"]
+        row["application"] = platform.component(row["component"]).application
     apps = _applications(root, platform, rows, warnings)
     _cells(platform, rows, apps)
     sources: dict = {}

@@ -91,9 +91,9 @@ def _utc(text: str, what: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def _application(root: Path, env: str, component: str) -> dict:
-    """The committed argocd/<env>/application-<component>.yaml (its name, AppProject and Grafana link)."""
-    rel = f"argocd/{env}/application-{component}.yaml"
+def _application(root: Path, env: str, name: str) -> dict:
+    """The committed argocd/<env>/application-<name>.yaml (its name, AppProject and Grafana link)."""
+    rel = f"argocd/{env}/application-{name}.yaml"
     try:
         doc = yaml.safe_load((root / rel).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -155,10 +155,13 @@ def source_gates(root: Path, git: Git, platform: Platform, source: str, target: 
         why = f"`{target}` declares `soak: 0s` in environments/{target}.yaml: `{source}` is not asked"
         return SourceReport([Gate("soak", "warning", why), Gate("alerts", "warning", why)], [])
     window = soak_text  # as declared (24h), for people; PromQL gets whole seconds (_range)
+    # A job that runs before a workload has no Application of its own: the workload's syncs (and
+    # soaks) its folder, at a revision that must carry the job's version too (_judge).
+    applications = {ev.component: platform.component(ev.component).application for ev in evidence}
     projects: dict[str, str] = {}
     for ev in evidence:
         try:
-            app = _application(root, source, ev.component)
+            app = _application(root, source, applications[ev.component])
         except ArgoCDError as exc:
             ev.problems.append(str(exc))
             continue
@@ -167,15 +170,16 @@ def source_gates(root: Path, git: Git, platform: Platform, source: str, target: 
         project = (app.get("spec") or {}).get("project")
         if isinstance(project, str) and project:
             projects[ev.component] = project
-    gates = [_soak(git, src_env, projects, promoted, evidence, soak, window, skip.get(SOAK), environ, now,
-                   argocd_factory),
+    gates = [_soak(git, src_env, projects, applications, promoted, evidence, soak, window, skip.get(SOAK), environ,
+                   now, argocd_factory),
              _alerts(src_env, evidence, [c.name for c in platform.components], window, skip.get(ALERTS), environ,
                      prometheus_factory)]
     return SourceReport(gates, evidence, window)
 
 
-def _soak(git, src_env, projects, promoted, evidence, soak, window, skipped, environ, now, factory) -> Gate:
-    """``projects``: component -> AppProject of its committed Application (one per environment, charts/argocd.py)."""
+def _soak(git, src_env, projects, applications, promoted, evidence, soak, window, skipped, environ, now, factory) -> Gate:
+    """``projects``: component -> AppProject of its committed Application (one per environment, charts/argocd.py);
+    ``applications``: component -> the Application that syncs it."""
     source = src_env.name
     if skipped is not None:
         return Gate("soak", "skipped", f"not asked `{source}`'s Argo CD (soak {window}); gate skipped: {skipped}")
@@ -189,12 +193,12 @@ def _soak(git, src_env, projects, promoted, evidence, soak, window, skipped, env
     versions = _Versions(git, source)
     clock = now()
     for ev in evidence:
-        ev.argocd_url = target.app_url(ev.component)
+        ev.argocd_url = target.app_url(applications[ev.component])
         if ev.problems:
             continue
         values = promoted[ev.component]
         try:
-            status = client.application(ev.component)
+            status = client.application(applications[ev.component])
         except ArgoCDError as exc:
             ev.problems.append(str(exc))
             if not isinstance(exc, (ArgoCDNotFound, ArgoCDBadResponse)):
