@@ -19,6 +19,7 @@ from .conventions import ENVIRONMENTS_DIR, INVENTORY_DIR
 from .delivery import settings_problems as delivery_problems
 from ..errors import InputError, Problem
 from .inputcheck import file_size_problem, string_problems
+from .k8s_syntax import label_value_problem, qualified_name_problem
 from .namespaces import reserved_namespaces
 from .secretscan import RULE_ID as SECRET_RULE, looks_secret
 from .model import (
@@ -617,6 +618,9 @@ def _check_environments(docs: list[SourceDoc], envs: dict[str, Environment], com
         if env.promotes_from == env.name:
             problems.append(Problem(doc.file, "promotesFrom", "an environment cannot promote from itself", doc.line_of(("promotesFrom",))))
         problems.extend(delivery_problems(doc.file, ("delivery",), env.delivery, doc.line_of))
+        for key, value in env.labels:  # they go on every object: the API server would refuse them all
+            if problem := qualified_name_problem(key) or label_value_problem(value):
+                problems.append(Problem(doc.file, f"labels/{key}", f"label {key!r}: {problem}", doc.line_of(("labels", key))))
         source = envs.get(env.promotes_from) if env.promotes_from else None
         metric_series: dict[str, tuple[str, str]] = {}  # adapter metric name -> (series, first component)
         for cname, s in env.components:

@@ -27,6 +27,7 @@ from .runtime_checks import check_runtime
 from .documents import Doc, LineIndex, ParseCache, manifest_files, read_documents
 from .envset import EnvSet
 from .findings import Finding, Hit, ValidationReport, Waiver, format_path
+from .object_meta import check_object_meta
 from .policies import check_disruption_budgets, check_document
 from .rollout_checks import check_rollouts
 from .rules import RULES
@@ -149,6 +150,7 @@ def _run(root, envs, schema_locations, base_ref, k8s_version, allow_kinds, use_c
         version = k8s_version or env_versions.get(d.env or "", default_version)
         for issue in store.check(d.data, version):
             hits.append(Hit(issue.rule_id, d, issue.path, issue.message, issue.fix))
+        hits.extend(check_object_meta(d))
 
     dist_docs = [d for d in docs if d.tree == "dist"]
     argo_docs = [d for d in docs if d.tree == "argocd"]
@@ -172,7 +174,7 @@ def _run(root, envs, schema_locations, base_ref, k8s_version, allow_kinds, use_c
 
     # A document that fails its schema would be rejected by the API server anyway; cross-resource
     # findings about it are consequences (a port "8080" string never matches 8080): report the cause only.
-    invalid = {h.doc.ref for h in hits if h.doc is not None and h.rule_id in ("SCH001", "SCH002", "SCH004")}
+    invalid = {h.doc.ref for h in hits if h.doc is not None and h.rule_id in ("SCH001", "SCH002", "SCH004", "SCH005")}
     if invalid:
         hits = [h for h in hits if h.rule_id[:3] not in ("XRF", "ARG", "ROL") or not invalid.intersection(h.objects())]
 

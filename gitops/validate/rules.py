@@ -38,6 +38,9 @@ _RULES = [
          "deprecated APIs disappear in a later upgrade; migrating early keeps upgrades boring"),
     Rule("SCH004", "api-served", "error", "no API removed from the target Kubernetes version",
          "the cluster no longer serves the API, so the object cannot be created at all"),
+    Rule("SCH005", "object-meta-syntax", "error",
+         "names, namespaces, label and annotation keys and values, and ConfigMap/Secret keys have the syntax the API server requires",
+         "the OpenAPI schemas do not encode these formats; the API server rejects the object on create, so the sync fails"),
     # --- policies
     Rule("POL001", "run-as-non-root", "error", "containers run as non-root (runAsNonRoot, never runAsUser 0)",
          "a compromised process running as root owns the container and makes node escapes easier"),
