@@ -55,6 +55,16 @@ def validate(root: Path, **kwargs):
     return run_validation(root, **kwargs)  # CRD schemas: the repository's own (gitops/schemas/crds)
 
 
+def assert_error_at(root: Path, rule_id: str, rel: str, path: str, words: str) -> None:
+    """Validation of ``root`` reports ``rule_id`` as an error first at ``rel`` (a line of it), at a field
+    path starting with ``path``, in a message containing ``words``."""
+    findings = validate(root).by_rule(rule_id)
+    assert findings, f"no {rule_id} finding"
+    finding = findings[0]
+    assert finding.file == rel and finding.severity == "error" and finding.line
+    assert finding.path.startswith(path) and words in finding.message, finding
+
+
 def summary(report) -> list[tuple[str, list[str]]]:
     """(rule_id, objects) of every finding, sorted: what the tests pin exactly."""
     return sorted((f.rule_id, f.objects) for f in report.findings)

@@ -7,7 +7,7 @@ import pytest
 from gitops.inputs.k8s_syntax import label_value_problem, name_problem, qualified_name_problem
 
 from .conftest import run_cli
-from .test_validate import edit, validate, vbase, vroot  # noqa: F401  (fixtures)
+from .test_validate import assert_error_at, edit, validate, vbase, vroot  # noqa: F401  (fixtures)
 
 SETTINGS = "dist/dev/shop-api/configmap-shop-api-settings.yaml"
 DEPLOY = "dist/dev/shop-api/deployment-shop-api.yaml"
@@ -45,11 +45,7 @@ def _labels(key, value):
 ])
 def test_syntax_the_api_server_refuses_is_an_error(vroot, rel, change, path, words):
     edit(vroot, rel, change)
-    findings = validate(vroot).by_rule("SCH005")
-    assert findings, "no SCH005 finding"
-    finding = findings[0]
-    assert finding.file == rel and finding.severity == "error" and finding.line
-    assert finding.path.startswith(path) and words in finding.message, finding
+    assert_error_at(vroot, "SCH005", rel, path, words)
 
 
 @pytest.mark.parametrize("kind, name, ok", [

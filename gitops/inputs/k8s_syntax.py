@@ -1,6 +1,7 @@
-"""The syntax Kubernetes' API server requires of names, label and annotation keys and values, and
-ConfigMap keys (k8s.io/apimachinery pkg/util/validation: ``IsDNS1123Label``, ``IsDNS1035Label``,
-``IsDNS1123Subdomain``, ``IsQualifiedName``, ``IsValidLabelValue``, ``IsConfigMapKey``).
+"""The syntax Kubernetes' API server requires of names, label and annotation keys and values,
+ConfigMap keys, environment variable and port names (k8s.io/apimachinery pkg/util/validation:
+``IsDNS1123Label``, ``IsDNS1035Label``, ``IsDNS1123Subdomain``, ``IsQualifiedName``,
+``IsValidLabelValue``, ``IsConfigMapKey``, ``IsEnvVarName``, ``IsValidPortName``).
 
 One home for these rules: the loader applies them to the labels an environment file sets, and
 `gitops validate` (SCH005, gitops/validate/object_meta.py) to every generated object.
@@ -14,6 +15,9 @@ DNS1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
 DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 QUALIFIED_NAME_PART = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
 CONFIG_MAP_KEY = re.compile(r"[-._a-zA-Z0-9]+")
+ENV_VAR_NAME = re.compile(r"[-._a-zA-Z][-._a-zA-Z0-9]*")
+IANA_SVC_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
+IANA_SVC_NAME_MAX = 15
 LABEL_MAX, SUBDOMAIN_MAX, CRONJOB_NAME_MAX = 63, 253, 52
 ANNOTATIONS_MAX_BYTES = 256 * 1024
 RBAC_KINDS = ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")
@@ -71,3 +75,18 @@ def config_map_key_problem(key: str) -> str | None:
     if len(key) <= SUBDOMAIN_MAX and CONFIG_MAP_KEY.fullmatch(key) and key not in (".", ".."):
         return None
     return "expected at most 253 characters of letters, digits, '-', '_' and '.' (not '.' or '..')"
+
+
+def env_var_name_problem(name: str) -> str | None:
+    if ENV_VAR_NAME.fullmatch(name):
+        return None
+    return "expected letters, digits, '-', '_' and '.', not starting with a digit"
+
+
+def port_name_problem(name: str) -> str | None:
+    """An IANA service name: what a named port must be (and what a probe or Service may name)."""
+    if (len(name) <= IANA_SVC_NAME_MAX and IANA_SVC_NAME.fullmatch(name) and "--" not in name
+            and any(c.isalpha() for c in name)):
+        return None
+    return ("expected at most 15 characters of lowercase letters, digits and '-', with a letter, no '--', "
+            "starting and ending alphanumeric")

@@ -28,6 +28,7 @@ from .documents import Doc, LineIndex, ParseCache, manifest_files, read_document
 from .envset import EnvSet
 from .findings import Finding, Hit, ValidationReport, Waiver, format_path
 from .object_meta import check_object_meta
+from .pod_spec import check_pod_spec
 from .policies import check_disruption_budgets, check_document
 from .rollout_checks import check_rollouts
 from .rules import RULES
@@ -151,6 +152,7 @@ def _run(root, envs, schema_locations, base_ref, k8s_version, allow_kinds, use_c
         for issue in store.check(d.data, version):
             hits.append(Hit(issue.rule_id, d, issue.path, issue.message, issue.fix))
         hits.extend(check_object_meta(d))
+        hits.extend(check_pod_spec(d))
 
     dist_docs = [d for d in docs if d.tree == "dist"]
     argo_docs = [d for d in docs if d.tree == "argocd"]
@@ -174,7 +176,7 @@ def _run(root, envs, schema_locations, base_ref, k8s_version, allow_kinds, use_c
 
     # A document that fails its schema would be rejected by the API server anyway; cross-resource
     # findings about it are consequences (a port "8080" string never matches 8080): report the cause only.
-    invalid = {h.doc.ref for h in hits if h.doc is not None and h.rule_id in ("SCH001", "SCH002", "SCH004", "SCH005")}
+    invalid = {h.doc.ref for h in hits if h.doc is not None and h.rule_id in ("SCH001", "SCH002", "SCH004", "SCH005", "SCH006")}
     if invalid:
         hits = [h for h in hits if h.rule_id[:3] not in ("XRF", "ARG", "ROL") or not invalid.intersection(h.objects())]
 

@@ -41,6 +41,9 @@ _RULES = [
     Rule("SCH005", "object-meta-syntax", "error",
          "names, namespaces, label and annotation keys and values, and ConfigMap/Secret keys have the syntax the API server requires",
          "the OpenAPI schemas do not encode these formats; the API server rejects the object on create, so the sync fails"),
+    Rule("SCH006", "pod-spec-valid", "error",
+         "pod templates pass the API server's pod rules: selector matches the labels, container/volume/port/env names, mounts of declared volumes, requests within limits",
+         "the schemas cannot say these; the API server refuses the workload (or a Rollout's pods), so no pod ever runs"),
     # --- policies
     Rule("POL001", "run-as-non-root", "error", "containers run as non-root (runAsNonRoot, never runAsUser 0)",
          "a compromised process running as root owns the container and makes node escapes easier"),

@@ -1,0 +1,68 @@
+"""SCH006 on a tampered dist/: pod template rules the API server (or the Rollouts controller) enforces
+and the schemas do not, each of which leaves a workload without pods."""
+from __future__ import annotations
+
+import pytest
+
+from gitops.inputs.k8s_syntax import env_var_name_problem, port_name_problem
+
+from .conftest import REPO
+from .test_validate import assert_error_at, edit, validate, vbase, vroot  # noqa: F401  (fixtures)
+
+DEPLOY = "dist/dev/shop-api/deployment-shop-api.yaml"
+CRONJOB = "dist/dev/stock-report/cronjob-stock-report.yaml"
+
+
+def _container(fn):
+    return lambda d: fn(d["spec"]["template"]["spec"]["containers"][0])
+
+
+def _pod(fn):
+    return lambda d: fn(d["spec"]["template"]["spec"])
+
+
+def test_the_fixture_and_the_repository_have_no_finding(vroot):
+    assert validate(vroot).by_rule("SCH006") == []
+    assert validate(REPO).by_rule("SCH006") == []
+
+
+@pytest.mark.parametrize("change, path, words", [
+    (lambda d: d["spec"]["selector"]["matchLabels"].update(extra="x"), "spec.selector",
+     "selector does not match its pod template's labels: the API server refuses the object"),
+    (_container(lambda c: c.update(name="Shop_API")), "spec.template.spec.containers[0].name", "container name 'Shop_API'"),
+    (_pod(lambda p: p["containers"].append(dict(p["containers"][0]))), "spec.template.spec.containers[1].name",
+     "two containers are named 'shop-api'"),
+    (_container(lambda c: c["ports"][0].update(name="a-very-long-port")), "spec.template.spec.containers[0].ports[0].name",
+     "port name 'a-very-long-port': expected at most 15 characters"),
+    (_container(lambda c: c["ports"].append({**c["ports"][0], "containerPort": 9999})),
+     "spec.template.spec.containers[0].ports[1].name", "names two ports"),
+    (_container(lambda c: c.setdefault("env", []).append({"name": "1BAD", "value": "x"})), "spec.template.spec.containers[0].env",
+     "env var '1BAD'"),
+    (_container(lambda c: c["resources"]["requests"].update(memory="2Gi")),
+     "spec.template.spec.containers[0].resources.requests.memory", "requests memory 2Gi, more than its limit"),
+    (_container(lambda c: c.setdefault("volumeMounts", []).append({"name": "nope", "mountPath": "/nope"})),
+     "spec.template.spec.containers[0].volumeMounts", "mounts volume 'nope', which the pod does not declare"),
+    (_pod(lambda p: p.setdefault("volumes", []).append({"name": "Bad_Vol", "emptyDir": {}})), "spec.template.spec.volumes",
+     "volume name 'Bad_Vol'"),
+])
+def test_pod_rules_the_api_server_enforces(vroot, change, path, words):
+    edit(vroot, DEPLOY, change)
+    assert_error_at(vroot, "SCH006", DEPLOY, path, words)
+
+
+def test_a_cronjobs_pod_template_is_checked_too(vroot):
+    edit(vroot, CRONJOB, lambda d: d["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0].update(name="Report"))
+    (finding,) = validate(vroot).by_rule("SCH006")
+    assert finding.path == "spec.jobTemplate.spec.template.spec.containers[0].name"
+
+
+@pytest.mark.parametrize("name, ok", [("http", True), ("metrics-9090", True), ("a" * 15, True), ("a" * 16, False),
+                                      ("8080", False), ("a--b", False), ("-a", False), ("HTTP", False)])
+def test_port_names(name, ok):
+    assert (port_name_problem(name) is None) == ok
+
+
+@pytest.mark.parametrize("name, ok", [("DATABASE_URL", True), ("a.b-c", True), ("_X", True), ("9X", False),
+                                      ("A B", False), ("", False)])
+def test_env_var_names(name, ok):
+    assert (env_var_name_problem(name) is None) == ok
