@@ -36,8 +36,8 @@ def test_the_fixture_and_the_repository_have_no_finding(vroot):
      "port name 'a-very-long-port': expected at most 15 characters"),
     (_container(lambda c: c["ports"].append({**c["ports"][0], "containerPort": 9999})),
      "spec.template.spec.containers[0].ports[1].name", "names two ports"),
-    (_container(lambda c: c.setdefault("env", []).append({"name": "1BAD", "value": "x"})), "spec.template.spec.containers[0].env",
-     "env var '1BAD'"),
+    (_container(lambda c: c.setdefault("env", []).append({"name": "A=B", "value": "x"})), "spec.template.spec.containers[0].env",
+     "env var 'A=B': expected printable ASCII characters other than '='"),
     (_container(lambda c: c["resources"]["requests"].update(memory="2Gi")),
      "spec.template.spec.containers[0].resources.requests.memory", "requests memory 2Gi, more than its limit"),
     (_container(lambda c: c.setdefault("volumeMounts", []).append({"name": "nope", "mountPath": "/nope"})),
@@ -62,7 +62,11 @@ def test_port_names(name, ok):
     assert (port_name_problem(name) is None) == ok
 
 
-@pytest.mark.parametrize("name, ok", [("DATABASE_URL", True), ("a.b-c", True), ("_X", True), ("9X", False),
-                                      ("A B", False), ("", False)])
-def test_env_var_names(name, ok):
-    assert (env_var_name_problem(name) is None) == ok
+@pytest.mark.parametrize("name, version, ok", [
+    ("DATABASE_URL", "1.31", True), ("a.b-c", "1.31", True), ("_X", "1.31", True), ("9X", "1.31", False),
+    ("A B", "1.31", False), ("", "1.31", False),
+    ("9X", "1.33", True), ("A B", "1.33", True), ("A=B", "1.33", False), ("", "1.33", False), ("é", "1.33", False),
+])
+def test_env_var_names_by_kubernetes_version(name, version, ok):
+    """KEP-4369: from 1.32 any printable ASCII but '=' (the environments run 1.33)."""
+    assert (env_var_name_problem(name, version) is None) == ok

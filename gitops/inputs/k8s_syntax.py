@@ -16,6 +16,10 @@ DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0
 QUALIFIED_NAME_PART = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
 CONFIG_MAP_KEY = re.compile(r"[-._a-zA-Z0-9]+")
 ENV_VAR_NAME = re.compile(r"[-._a-zA-Z][-._a-zA-Z0-9]*")
+# From Kubernetes 1.32 (RelaxedEnvironmentVariableValidation, KEP-4369: beta and on by default in 1.32,
+# GA in 1.34) an env var name may be any printable ASCII but '='.
+RELAXED_ENV_VAR_NAME = re.compile(r"[\x20-\x3c\x3e-\x7e]+")
+RELAXED_ENV_VAR_SINCE = (1, 32)
 IANA_SVC_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
 IANA_SVC_NAME_MAX = 15
 LABEL_MAX, SUBDOMAIN_MAX, CRONJOB_NAME_MAX = 63, 253, 52
@@ -77,10 +81,15 @@ def config_map_key_problem(key: str) -> str | None:
     return "expected at most 253 characters of letters, digits, '-', '_' and '.' (not '.' or '..')"
 
 
-def env_var_name_problem(name: str) -> str | None:
+def env_var_name_problem(name: str, kubernetes_version: str = "1.33") -> str | None:
+    version = tuple(int(part) for part in kubernetes_version.split(".")[:2])
+    if version >= RELAXED_ENV_VAR_SINCE:
+        if RELAXED_ENV_VAR_NAME.fullmatch(name):
+            return None
+        return f"expected printable ASCII characters other than '=' (Kubernetes {kubernetes_version})"
     if ENV_VAR_NAME.fullmatch(name):
         return None
-    return "expected letters, digits, '-', '_' and '.', not starting with a digit"
+    return f"expected letters, digits, '-', '_' and '.', not starting with a digit (Kubernetes {kubernetes_version})"
 
 
 def port_name_problem(name: str) -> str | None:

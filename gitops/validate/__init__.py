@@ -152,7 +152,7 @@ def _run(root, envs, schema_locations, base_ref, k8s_version, allow_kinds, use_c
         for issue in store.check(d.data, version):
             hits.append(Hit(issue.rule_id, d, issue.path, issue.message, issue.fix))
         hits.extend(check_object_meta(d))
-        hits.extend(check_pod_spec(d))
+        hits.extend(check_pod_spec(d, version))
 
     dist_docs = [d for d in docs if d.tree == "dist"]
     argo_docs = [d for d in docs if d.tree == "argocd"]

@@ -7,8 +7,9 @@ however valid its schema.
 - Container names (containers and initContainers together) and volume names are unique DNS-1123
   labels; every volumeMount names a volume of the pod, at a mountPath the container uses once.
 - Named ports are IANA service names, unique within their container; env var names are
-  ``IsEnvVarName`` names (kubernetes pkg/apis/core/validation ``ValidatePodSpec``,
-  ``validateContainerPorts``, ``ValidateEnv``, ``ValidateVolumeMounts``).
+  ``IsEnvVarName`` names before Kubernetes 1.32 and printable ASCII but '=' from 1.32 (KEP-4369)
+  (kubernetes pkg/apis/core/validation ``ValidatePodSpec``, ``validateContainerPorts``,
+  ``ValidateEnv``, ``ValidateVolumeMounts``).
 - Each resource's request is at most its limit (``ValidateResourceRequirements``: "must be less than
   or equal to ... limit").
 """
@@ -27,12 +28,12 @@ from .k8s import PodTemplate, dig, pod_template, selector_matches
 SELECTING = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
 
 
-def check_pod_spec(doc: Doc) -> Iterator[Hit]:
+def check_pod_spec(doc: Doc, kubernetes_version: str) -> Iterator[Hit]:
     pod = pod_template(doc)
     if pod is None:
         return
     yield from _selector(doc, pod)
-    yield from _containers(doc, pod)
+    yield from _containers(doc, pod, kubernetes_version)
     yield from _volumes(doc, pod)
 
 
@@ -47,7 +48,7 @@ def _selector(doc: Doc, pod: PodTemplate) -> Iterator[Hit]:
                   "select the labels the template sets (spec.template.metadata.labels)")
 
 
-def _containers(doc: Doc, pod: PodTemplate) -> Iterator[Hit]:
+def _containers(doc: Doc, pod: PodTemplate, kubernetes_version: str) -> Iterator[Hit]:
     seen: set[str] = set()
     for c in pod.containers():
         name = c.name
@@ -71,7 +72,7 @@ def _containers(doc: Doc, pod: PodTemplate) -> Iterator[Hit]:
             ports.add(port_name)
         for i, var in enumerate(c.spec.get("env") or []):
             var_name = var.get("name") if isinstance(var, dict) else None
-            if isinstance(var_name, str) and (problem := env_var_name_problem(var_name)):
+            if isinstance(var_name, str) and (problem := env_var_name_problem(var_name, kubernetes_version)):
                 yield Hit("SCH006", doc, c.path + ("env", i, "name"), f"container {name!r} env var {var_name!r}: {problem}",
                           "rename the variable")
         yield from _requests_within_limits(doc, c.path, name, c.spec.get("resources"))
