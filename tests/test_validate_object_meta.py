@@ -48,15 +48,18 @@ def test_syntax_the_api_server_refuses_is_an_error(vroot, rel, change, path, wor
     assert_error_at(vroot, "SCH005", rel, path, words)
 
 
-@pytest.mark.parametrize("kind, name, ok", [
-    ("Namespace", "shop-dev", True), ("Namespace", "shop.dev", False), ("Namespace", "a" * 64, False),
-    ("Service", "shop-api", True), ("Service", "9api", False),
-    ("ConfigMap", "shop.api-settings", True), ("ConfigMap", "a" * 254, False), ("ConfigMap", "-a", False),
-    ("ClusterRole", "system:aggregate-to-view", True), ("ClusterRole", "a/b", False), ("Role", "..", False),
-    ("CronJob", "a" * 52, True), ("CronJob", "a" * 53, False),
+RBAC = "rbac.authorization.k8s.io"
+
+
+@pytest.mark.parametrize("group, kind, name, ok", [
+    ("", "Namespace", "shop-dev", True), ("", "Namespace", "shop.dev", False), ("", "Namespace", "a" * 64, False),
+    ("", "Service", "shop-api", True), ("", "Service", "9api", False),
+    ("", "ConfigMap", "shop.api-settings", True), ("", "ConfigMap", "a" * 254, False), ("", "ConfigMap", "-a", False),
+    (RBAC, "ClusterRole", "system:aggregate-to-view", True), (RBAC, "ClusterRole", "a/b", False), (RBAC, "Role", "..", False),
+    ("batch", "CronJob", "a" * 52, True), ("batch", "CronJob", "a" * 53, False),
 ])
-def test_name_rules_per_kind(kind, name, ok):
-    assert (name_problem(kind, name) is None) == ok
+def test_name_rules_per_kind(group, kind, name, ok):
+    assert (name_problem(group, kind, name) is None) == ok
 
 
 @pytest.mark.parametrize("key, ok", [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gitops.inputs.k8s_syntax import env_var_name_problem, port_name_problem
+from gitops.inputs.k8s_syntax import config_map_key_problem, env_var_name_problem, name_problem, port_name_problem
 
 from .conftest import REPO
 from .test_validate import assert_error_at, edit, validate, vbase, vroot  # noqa: F401  (fixtures)
@@ -70,3 +70,60 @@ def test_port_names(name, ok):
 def test_env_var_names_by_kubernetes_version(name, version, ok):
     """KEP-4369: from 1.32 any printable ASCII but '=' (the environments run 1.33)."""
     assert (env_var_name_problem(name, version) is None) == ok
+
+
+def _deployment(**pod) -> dict:
+    labels = {"app": "x"}
+    spec = {"containers": [{"name": "app", "image": "x:v1"}], **pod}
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x", "namespace": "n"},
+            "spec": {"selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}, "spec": spec}}}
+
+
+def _sch006(doc: dict, version: str = "1.33") -> list[str]:
+    from gitops.validate.documents import Doc
+    from gitops.validate.pod_spec import check_pod_spec
+
+    return [hit.message for hit in check_pod_spec(Doc("x.yaml", 0, 1, doc, None, "dist"), version)]
+
+
+def test_what_the_api_server_accepts_is_not_flagged():
+    statefulset = _deployment()
+    statefulset.update(kind="StatefulSet")
+    statefulset["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] = [{"name": "data", "mountPath": "/data"}]
+    statefulset["spec"]["volumeClaimTemplates"] = [{"metadata": {"name": "data"}}]
+    assert _sch006(statefulset) == []  # the controller adds the claim's volume
+    unnamed = _deployment()
+    unnamed["spec"]["template"]["spec"]["containers"][0]["ports"] = [{"containerPort": 80, "name": ""}, {"containerPort": 81}]
+    assert _sch006(unnamed) == []
+    cpu = _deployment()
+    cpu["spec"]["template"]["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "100m", "memory": "1e3"},
+                                                                     "limits": {"cpu": "1", "memory": "1k"}}
+    assert _sch006(cpu) == []
+
+
+@pytest.mark.parametrize("resources, words", [
+    ({"requests": {"nvidia.com/gpu": "1"}, "limits": {"nvidia.com/gpu": "2"}}, "must request its limit"),
+    ({"requests": {"nvidia.com/gpu": "1"}}, "without a limit"),
+    ({"requests": {"hugepages-2Mi": "2Mi"}, "limits": {"hugepages-2Mi": "4Mi"}}, "must request its limit"),
+])
+def test_resources_that_cannot_be_overcommitted_request_their_limit(resources, words):
+    doc = _deployment()
+    doc["spec"]["template"]["spec"]["containers"][0]["resources"] = resources
+    (message,) = _sch006(doc)
+    assert words in message
+
+
+@pytest.mark.parametrize("group, kind, name, ok", [
+    ("example.com", "Namespace", "team.a", True), ("", "Namespace", "team.a", False),   # a custom kind: subdomain
+    ("example.com", "Service", "9x", True), ("", "Service", "9x", False),
+    ("apps", "StatefulSet", "db.main", False), ("apps", "Deployment", "db.main", True),
+    ("batch", "Job", "j" * 63, True), ("batch", "Job", "j" * 64, False),
+    ("rbac.authorization.k8s.io", "ClusterRole", "system:view", True), ("example.com", "ClusterRole", "system:view", False),
+])
+def test_name_rules_follow_the_api_group(group, kind, name, ok):
+    assert (name_problem(group, kind, name) is None) == ok
+
+
+@pytest.mark.parametrize("key, ok", [("..data", False), ("a..b", True), (".dockerconfigjson", True), (".", False)])
+def test_keys_starting_with_two_dots_are_refused(key, ok):
+    assert (config_map_key_problem(key) is None) == ok

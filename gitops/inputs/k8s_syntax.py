@@ -38,21 +38,24 @@ def subdomain(value: str) -> bool:
     return len(value) <= SUBDOMAIN_MAX and DNS1123_SUBDOMAIN.fullmatch(value) is not None
 
 
-def name_problem(kind: str, name: str) -> str | None:
-    """What is wrong with ``name`` for an object of ``kind``, in words (None: nothing)."""
-    if kind == "Namespace":
+def name_problem(group: str, kind: str, name: str) -> str | None:
+    """What is wrong with ``name`` for an object of ``kind`` in API ``group`` ("" for core), in words
+    (None: nothing). Custom resources, whatever their kind, get the subdomain rule (apiextensions)."""
+    if (group, kind) in (("", "Namespace"), ("apps", "StatefulSet")):  # StatefulSet: a label since 1.27 (#114172)
         return None if dns1123_label(name) else f"expected {LABEL_TEXT}"
-    if kind == "Service":
+    if (group, kind) == ("", "Service"):
         ok = len(name) <= LABEL_MAX and DNS1035_LABEL.fullmatch(name) is not None
         return None if ok else ("expected a DNS-1035 label (lowercase a-z, 0-9 and '-', at most 63 characters, "
                                 "starting with a letter and ending alphanumeric)")
-    if kind in RBAC_KINDS:
+    if group == "rbac.authorization.k8s.io" and kind in RBAC_KINDS:
         ok = name not in (".", "..") and not any(c in name for c in "/%") and name != ""
         return None if ok else "expected a path segment name (not '.' or '..', without '/' or '%')"
     if not subdomain(name):
         return f"expected {SUBDOMAIN_TEXT}"
-    if kind == "CronJob" and len(name) > CRONJOB_NAME_MAX:
+    if (group, kind) == ("batch", "CronJob") and len(name) > CRONJOB_NAME_MAX:
         return f"expected at most {CRONJOB_NAME_MAX} characters (its Jobs append an 11-character suffix), found {len(name)}"
+    if (group, kind) == ("batch", "Job") and len(name) > LABEL_MAX:
+        return f"expected at most {LABEL_MAX} characters (the name becomes a label of its pods), found {len(name)}"
     return None
 
 
@@ -76,9 +79,9 @@ def label_value_problem(value) -> str | None:
 
 
 def config_map_key_problem(key: str) -> str | None:
-    if len(key) <= SUBDOMAIN_MAX and CONFIG_MAP_KEY.fullmatch(key) and key not in (".", ".."):
+    if len(key) <= SUBDOMAIN_MAX and CONFIG_MAP_KEY.fullmatch(key) and key != "." and not key.startswith(".."):
         return None
-    return "expected at most 253 characters of letters, digits, '-', '_' and '.' (not '.' or '..')"
+    return "expected at most 253 characters of letters, digits, '-', '_' and '.' (not '.', not starting with '..')"
 
 
 def env_var_name_problem(name: str, kubernetes_version: str = "1.33") -> str | None:
@@ -87,9 +90,10 @@ def env_var_name_problem(name: str, kubernetes_version: str = "1.33") -> str | N
         if RELAXED_ENV_VAR_NAME.fullmatch(name):
             return None
         return f"expected printable ASCII characters other than '=' (Kubernetes {kubernetes_version})"
-    if ENV_VAR_NAME.fullmatch(name):
+    if ENV_VAR_NAME.fullmatch(name) and name != "." and not name.startswith(".."):
         return None
-    return f"expected letters, digits, '-', '_' and '.', not starting with a digit (Kubernetes {kubernetes_version})"
+    return (f"expected letters, digits, '-', '_' and '.', not starting with a digit or '..' "
+            f"(Kubernetes {kubernetes_version})")
 
 
 def port_name_problem(name: str) -> str | None:

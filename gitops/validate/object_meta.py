@@ -4,12 +4,13 @@ ConfigMap/Secret keys, which the OpenAPI schemas (SCH001) do not encode.
 Each check is what the API server runs on create, so an object that fails one is rejected and Argo
 CD's sync fails, however valid its schema:
 - ``metadata.name``: a DNS-1123 subdomain (at most 253 characters of a-z, 0-9, '-' and '.'), the
-  default of ``ValidateObjectMeta`` and of every CustomResourceDefinition; a Namespace's a DNS-1123
-  label (at most 63, no '.'), a Service's a DNS-1035 label (a label that starts with a letter); RBAC
-  objects' a path segment (no '/' or '%', not '.' or '..'); a CronJob's at most 52 characters (its
-  Jobs add an 11-character suffix) (kubernetes pkg/apis/core/validation ``ValidateNamespaceName``,
-  ``ValidateServiceName``; pkg/apis/rbac/validation ``ValidateRBACName``; pkg/apis/batch/validation
-  ``ValidateCronJob``).
+  default of ``ValidateObjectMeta`` and of every custom resource whatever its kind; a Namespace's and
+  (since 1.27) a StatefulSet's a DNS-1123 label (at most 63, no '.'), a Service's a DNS-1035 label
+  (a label that starts with a letter); RBAC objects' a path segment (no '/' or '%', not '.' or '..');
+  a CronJob's at most 52 characters (its Jobs add an 11-character suffix), a Job's at most 63 (it
+  becomes a label of its pods) (kubernetes pkg/apis/core/validation ``ValidateNamespaceName``,
+  ``ValidateServiceName``; pkg/apis/apps/validation ``ValidateStatefulSetName``;
+  pkg/apis/rbac/validation ``ValidateRBACName``; pkg/apis/batch/validation ``ValidateCronJob``).
 - ``metadata.namespace``: a DNS-1123 label.
 - label keys: qualified names, an optional DNS-1123 subdomain prefix and '/', then at most 63
   characters of alphanumerics, '-', '_' and '.', starting and ending alphanumeric; label values:
@@ -18,8 +19,8 @@ CD's sync fails, however valid its schema:
 - annotation keys: qualified names once lowercased; keys and values together at most 256 KiB
   (k8s.io/apimachinery pkg/api/validation ``ValidateAnnotations``, ``TotalAnnotationSizeLimitB``).
 - ConfigMap ``data``/``binaryData`` and Secret ``data``/``stringData`` keys: at most 253
-  characters of alphanumerics, '-', '_' and '.', not '.' or '..' (``IsConfigMapKey``), and no key in
-  both maps of a ConfigMap.
+  characters of alphanumerics, '-', '_' and '.', not '.' and not starting with '..'
+  (``IsConfigMapKey``), and no key in both maps of a ConfigMap.
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def check_object_meta(doc: Doc) -> Iterator[Hit]:
     if not isinstance(meta, dict):
         return
     name = meta.get("name")
-    if isinstance(name, str) and (problem := name_problem(doc.kind, name)):
+    if isinstance(name, str) and (problem := name_problem(doc.group, doc.kind, name)):
         yield Hit("SCH005", doc, ("metadata", "name"), f"{doc.kind} name {_shown(name)}: {problem}",
                   "rename the object (the API server refuses to create it)")
     namespace = meta.get("namespace")
@@ -50,7 +51,7 @@ def check_object_meta(doc: Doc) -> Iterator[Hit]:
                   "use the environment's namespace")
     yield from _labels_and_annotations(doc, meta, ("metadata",))
     template = pod_template(doc)  # the pods' labels and annotations are checked when the pods are created
-    if template is not None:
+    if template is not None and template.spec_path != ("spec",):  # (a bare Pod's are its own, above)
         at = template.spec_path[:-1] + ("metadata",)
         template_meta = dig(doc.data, *at)
         if isinstance(template_meta, dict):

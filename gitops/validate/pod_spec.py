@@ -1,6 +1,6 @@
 """SCH006: the pod template rules the API server enforces and the OpenAPI schemas do not: a workload
-whose template breaks one is refused on create (a Rollout's pods, when its controller creates them),
-however valid its schema.
+whose template breaks one is refused on create, or its pods are when a controller creates them (a
+Rollout's, a StatefulSet's), however valid its schema.
 
 - The selector matches the template's labels (apps/v1 ``ValidateDeploymentSpec`` and its siblings:
   "selector does not match template labels"; a Rollout's selector is ROL001).
@@ -11,7 +11,8 @@ however valid its schema.
   (kubernetes pkg/apis/core/validation ``ValidatePodSpec``, ``validateContainerPorts``,
   ``ValidateEnv``, ``ValidateVolumeMounts``).
 - Each resource's request is at most its limit (``ValidateResourceRequirements``: "must be less than
-  or equal to ... limit").
+  or equal to ... limit"); extended resources and hugepages request exactly their limit, which must
+  be set.
 """
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ def _containers(doc: Doc, pod: PodTemplate, kubernetes_version: str) -> Iterator
         ports: set[str] = set()
         for i, port in enumerate(c.spec.get("ports") or []):
             port_name = port.get("name") if isinstance(port, dict) else None
-            if not isinstance(port_name, str):
+            if not isinstance(port_name, str) or port_name == "":  # unnamed: nothing to check
                 continue
             if problem := port_name_problem(port_name):
                 yield Hit("SCH006", doc, c.path + ("ports", i, "name"), f"container {name!r} port name {port_name!r}: {problem}",
@@ -78,6 +79,15 @@ def _containers(doc: Doc, pod: PodTemplate, kubernetes_version: str) -> Iterator
         yield from _requests_within_limits(doc, c.path, name, c.spec.get("resources"))
 
 
+def _overcommit_allowed(resource: str) -> bool:
+    """Native resources (no domain, or kubernetes.io/) other than hugepages may request less than their
+    limit; extended resources (nvidia.com/gpu) and hugepages must request exactly it
+    (kubernetes pkg/apis/core/helper ``IsOvercommitAllowed``)."""
+    domain, slash, _ = resource.rpartition("/")
+    native = not slash or domain == "kubernetes.io" or domain.endswith(".kubernetes.io")
+    return native and not resource.startswith("hugepages-")
+
+
 def _requests_within_limits(doc: Doc, path: tuple, name: str, resources) -> Iterator[Hit]:
     if not isinstance(resources, dict):
         return
@@ -86,14 +96,27 @@ def _requests_within_limits(doc: Doc, path: tuple, name: str, resources) -> Iter
         return
     for resource, requested in requests.items():
         request, limit = quantity_or_none(requested), quantity_or_none(limits.get(resource))
-        if request is not None and limit is not None and request > limit:
-            yield Hit("SCH006", doc, path + ("resources", "requests", resource),
+        at = path + ("resources", "requests", resource)
+        if request is None:
+            continue
+        if not _overcommit_allowed(str(resource)):
+            if limit is None:
+                yield Hit("SCH006", doc, at, f"container {name!r} requests {resource} {requested} without a limit: "
+                          "a resource that cannot be overcommitted needs one", f"set limits.{resource}: {requested}")
+            elif request != limit:
+                yield Hit("SCH006", doc, at, f"container {name!r} requests {resource} {requested} but its limit is "
+                          f"{limits[resource]}: a resource that cannot be overcommitted must request its limit",
+                          "set both to the same amount")
+        elif limit is not None and request > limit:
+            yield Hit("SCH006", doc, at,
                       f"container {name!r} requests {resource} {requested}, more than its limit {limits[resource]}",
                       "lower the request or raise the limit")
 
 
 def _volumes(doc: Doc, pod: PodTemplate) -> Iterator[Hit]:
-    volumes: set[str] = set()
+    # A StatefulSet's controller adds a volume per claim template to each pod it creates.
+    volumes: set[str] = {str(dig(t, "metadata", "name")) for t in dig(doc.data, "spec", "volumeClaimTemplates", default=[])
+                         if doc.kind == "StatefulSet" and isinstance(t, dict)}
     for i, volume in enumerate(pod.spec.get("volumes") or []):
         vname = volume.get("name") if isinstance(volume, dict) else None
         if not isinstance(vname, str):
