@@ -64,10 +64,10 @@ function checkKey(key, where) {
 }
 
 function checkMapping(mapping, where) {
-  const keys = Object.keys(mapping);
-  const token = keys.length === 1 ? keys[0] : keys.length === 2 && keys.includes('$jsii.interfaces') ? keys.find((k) => k !== '$jsii.interfaces') : undefined;
-  if (WIRE_TOKENS.has(token) && (keys.length === 1 || token === '$jsii.byref')) {
-    throw new Refused(`${where}: a mapping whose only key is ${JSON.stringify(token)} is a jsii wire token, not data`);
+  // `$jsii.interfaces` goes with a reference only: {byref, interfaces} is read as a reference too.
+  const keys = Object.keys(mapping).filter((key) => key !== '$jsii.interfaces' || !('$jsii.byref' in mapping));
+  if (keys.length === 1 && WIRE_TOKENS.has(keys[0])) {
+    throw new Refused(`${where}: a mapping whose only key is ${JSON.stringify(keys[0])} is a jsii wire token, not data`);
   }
 }
 
@@ -136,9 +136,9 @@ function likeJsii(value, where) {
     throw new Refused(`${where}: the number is beyond a double's range`);
   }
   if (value === null || typeof value !== 'object') return value;
-  const present = Object.entries(value).filter(([, item]) => item !== null);
   const fields = {};
-  for (const [key, item] of present) {
+  for (const [key, item] of Object.entries(value)) {
+    if (item === null) continue;
     checkKey(key, `${where}.${key}`);
     fields[key] = likeJsii(item, `${where}.${key}`);
   }

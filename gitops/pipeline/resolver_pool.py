@@ -243,12 +243,10 @@ class ResolverPool:
                 future, chart_id = channel.in_flight.popleft()  # answers come in the order asked
             channel.slots.release()
             answered_id, objects, error = reply
-            if answered_id is None and error is not None:  # the resolver could not read the request
+            if error is not None and answered_id in (None, chart_id):  # None: it could not read the request
                 future.set_exception(ResolverError(f"cdk8s could not resolve chart {chart_id!r}:\n{error}"))
             elif answered_id != chart_id:
                 future.set_exception(ResolverError(f"resolver answered chart {answered_id!r} for {chart_id!r}"))
-            elif error is not None:
-                future.set_exception(ResolverError(f"cdk8s could not resolve chart {chart_id!r}:\n{error}"))
             else:
                 future.set_result(objects)
 

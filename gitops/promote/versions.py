@@ -116,16 +116,17 @@ def bump(root: Path | str, env: str, service: str, tag: str, digest: str | None 
             new["image.digest"] = digest
         return old, new
 
-    old, new = with_image(service)
-    moved_with = [name for name in platform.image_group(service)
-                  if name != service and env_file.has_component(name)
-                  and plain_values(with_image(name)[1]) != plain_values(env_file.values(name))]
-    if plain_values(new) == plain_values(old) and not moved_with:
+    group = [service, *(name for name in platform.image_group(service) if name != service and env_file.has_component(name))]
+    updates = {name: with_image(name) for name in group}
+    changed = [name for name, (before, after) in updates.items() if plain_values(after) != plain_values(before)]
+    old, new = updates[service]
+    moved_with = [name for name in changed if name != service]
+    if not changed:
         return {"changed": False, "env": env, "service": service, "old": plain_values(old), "new": plain_values(new),
                 "moved_with": []}
     original = path.read_bytes()
-    for name in [service, *moved_with]:
-        env_file.set_values(name, with_image(name)[1])
+    for name in changed:
+        env_file.set_values(name, updates[name][1])
     path.write_text(env_file.text, encoding="utf-8")
     try:
         load_platform(root)
